@@ -1,0 +1,294 @@
+import { z } from "zod";
+
+/**
+ * The zod schemas of every stack's configuration. They are the single source of
+ * the config types (`z.infer`), of their defaults and of their documentation
+ * (`.describe()`). Nothing here imports Pulumi, so the schemas are checked by
+ * plain unit tests and by the CLI as well as by the program.
+ */
+
+/** A GCP region name such as `europe-west1`. */
+export const RegionName = z
+  .string()
+  .regex(/^[a-z]+-[a-z]+[0-9]+$/, "a GCP region name such as europe-west1")
+  .describe("A GCP region name such as europe-west1.");
+
+/** A GCP zone name such as `europe-west1-b`. */
+export const ZoneName = z
+  .string()
+  .regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, "a GCP zone name such as europe-west1-b")
+  .describe("A GCP zone name such as europe-west1-b.");
+
+/** A GCP project id (6–30 characters, lowercase letters, digits and hyphens). */
+export const ProjectId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id (6-30 lowercase letters, digits or hyphens, starting with a letter)")
+  .describe("The GCP project that holds this layer: one project per layer limits the blast radius.");
+
+/** An IPv4 CIDR block such as `10.0.0.0/16`. */
+export const Cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "an IPv4 CIDR block such as 10.0.0.0/16")
+  .refine((s) => {
+    const [ip, len] = s.split("/");
+    return ip!.split(".").every((o) => Number(o) <= 255) && Number(len) <= 32;
+  }, "an IPv4 CIDR block with octets ≤ 255 and a prefix length ≤ 32")
+  .describe("An IPv4 CIDR block.");
+
+/** A release version of the Spive images, e.g. `2026.11.3` or `1.4.0-rc.1`. */
+export const Version = z
+  .string()
+  .regex(/^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/, "a version such as 2026.11.3")
+  .describe("The Spive release rolled out to this layer; bumping it is what a rolling upgrade does.");
+
+/** A DNS name ending with a dot, e.g. `prod2.spive.example.`. */
+export const DnsName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, "a lowercase DNS name ending with a dot, such as prod2.spive.example.")
+  .describe("A fully qualified DNS name ending with a dot.");
+
+/** One region of a layer and the exactly two zones the layer uses in it. */
+export const RegionConfig = z
+  .strictObject({
+    name: RegionName,
+    zones: z
+      .array(ZoneName)
+      .describe("The two zones of this region the layer is replicated across (active-active)."),
+  })
+  .superRefine((r, ctx) => {
+    if (r.zones.length !== 2) {
+      ctx.addIssue({ code: "custom", path: ["zones"], message: `expected exactly 2 zones, got ${r.zones.length} (${r.zones.join(", ") || "none"})` });
+    } else if (r.zones[0] === r.zones[1]) {
+      ctx.addIssue({ code: "custom", path: ["zones"], message: `expected two different zones, got ${r.zones.join(", ")}` });
+    }
+    r.zones.forEach((z, j) => {
+      if (!z.startsWith(`${r.name}-`)) ctx.addIssue({ code: "custom", path: ["zones", j], message: `expected a zone of region ${r.name}, got "${z}"` });
+    });
+  })
+  .describe("A region the layer runs in, with the zones it uses there.");
+
+/** What a layer can do: the data that makes a layer a layer (see layers/registry.ts). */
+export const Capabilities = z
+  .strictObject({
+    substrate: z
+      .enum(["basic-runner", "gke"])
+      .describe("basic-runner: GCE instance groups running spive-prodN-basic-runner (prod0); gke: private GKE clusters."),
+    zonesPerRegion: z.literal(2).default(2).describe("Zones per region; every layer is active-active across exactly 2 zones."),
+    sharded: z.boolean().describe("Whether SpiveProdN is split into shards (then `shards` must be ≥ 2)."),
+    autoscaling: z.boolean().describe("Cluster autoscaler on node pools and an HPA per Deployment."),
+    discoverable: z.boolean().describe("Public DNS (DNSSEC) and an HTTPS endpoint; otherwise nothing public at all."),
+    controlPlane: z.boolean().describe("This layer is the control plane feature developers use (the top of the tower)."),
+  })
+  .describe("The layer's capabilities.");
+
+/** Fixed-size (non-autoscaled) or autoscaled node pool sizing, per zone. */
+export const NodePoolConfig = z
+  .strictObject({
+    machineType: z.string().min(1).default("e2-standard-4").describe("The GCE machine type of the nodes."),
+    nodesPerZone: z.number().int().min(1).max(100).default(2).describe("Fixed node count per zone (layers without autoscaling)."),
+    minNodesPerZone: z.number().int().min(0).max(1000).default(1).describe("Autoscaling lower bound per zone."),
+    maxNodesPerZone: z.number().int().min(1).max(1000).default(10).describe("Autoscaling upper bound per zone."),
+    diskSizeGb: z.number().int().min(20).max(2000).default(50).describe("Boot disk size of each node in GB."),
+    maxSurge: z.number().int().min(1).max(20).default(1).describe("Extra nodes a node-pool upgrade may add (surge upgrade)."),
+  })
+  .describe("Node pool sizing.");
+
+/** Per-workload sizing of SpiveProdN pods. */
+export const WorkloadConfig = z
+  .strictObject({
+    image: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/, "an image repository without tag, such as europe-docker.pkg.dev/spive-artifacts/spive/spive")
+      .describe("The Spive image repository; the tag is the layer's version."),
+    replicas: z.number().int().min(1).max(100).default(2).describe("Replicas per placement (region × zone × shard); the HPA minimum where autoscaled."),
+    maxReplicas: z.number().int().min(1).max(1000).default(10).describe("HPA maximum per placement (autoscaled layers)."),
+    targetCpuPercent: z.number().int().min(10).max(95).default(70).describe("HPA CPU utilisation target."),
+    cpu: z.string().regex(/^[0-9]+m?$/, "a CPU quantity such as 500m").default("500m").describe("CPU request (and limit)."),
+    memory: z.string().regex(/^[0-9]+(Mi|Gi)$/, "a memory quantity such as 512Mi").default("512Mi").describe("Memory request (and limit)."),
+    port: z.number().int().min(1024).max(65535).default(8080).describe("The container's HTTP port (health, API)."),
+  })
+  .describe("SpiveProdN workload settings.");
+
+/** The layer block: `spive:layer` in each stack file. */
+export const LayerConfig = z
+  .strictObject({
+    level: z.number().int().min(0).max(9).describe("The layer's level N (prod-N); layer N manages layer N+1."),
+    version: Version,
+    capabilities: Capabilities,
+    regions: z.array(RegionConfig).min(1).describe("Every region the layer runs in. Data, never a live query."),
+    shards: z.number().int().min(1).max(64).default(1).describe("Number of SpiveProdN shards per region (sharded layers: ≥ 2)."),
+    workload: WorkloadConfig,
+    nodePool: NodePoolConfig.prefault({}),
+  })
+  .describe("The layer: its level, capabilities and topology.");
+
+/** Network settings: `spive:network`. */
+export const NetworkConfig = z
+  .strictObject({
+    cidr: Cidr.default("10.0.0.0/8").describe("The block this layer's subnets (nodes, pods, services, control planes) are carved from."),
+    authorizedNetworks: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          cidr: Cidr.refine((c) => !c.endsWith("/0"), { message: "expected a bounded network, not the whole internet (/0)" }),
+        }),
+      )
+      .default([])
+      .describe("Networks allowed to reach the private GKE control-plane endpoints (never 0.0.0.0/0)."),
+    deployerCidrs: z
+      .array(Cidr)
+      .default(["35.235.240.0/20"])
+      .describe("Where the CI deployment reaches the layer from: IAP TCP forwarding by default."),
+  })
+  .describe("Network settings.");
+
+/** DNS settings: `spive:dns`. */
+export const DnsConfig = z
+  .strictObject({
+    domain: DnsName.describe("The layer's DNS domain: a public zone on discoverable layers, a private zone otherwise."),
+    uiHost: z.string().regex(/^[a-z0-9-]+$/, "a single DNS label such as ui").default("ui").describe("The UI/API host label on discoverable layers."),
+  })
+  .describe("DNS settings.");
+
+/** The layer below, read through a StackReference: `spive:below`. */
+export const BelowConfig = z
+  .strictObject({
+    stack: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "a fully qualified stack name org/project/stack")
+      .describe("The fully qualified name of the layer below (org/project/stack)."),
+  })
+  .describe("The layer below this one, which manages it.");
+
+/** The prod0 basic runner service: `spive:runner`. */
+export const RunnerConfig = z
+  .strictObject({
+    hostsPerZone: z.number().int().min(1).max(8).default(1).describe("spive-prod0-basic-runner hosts per zone (stable names)."),
+    machineType: z.string().min(1).default("e2-standard-2").describe("The runner hosts' machine type."),
+    apiPort: z.number().int().min(1024).max(65535).default(7070).describe("The runner API port (HTTP/JSON, see docs/contracts.md)."),
+    image: z.string().min(1).default("cos-cloud/cos-stable").describe("The runner hosts' boot image (Container-Optimized OS)."),
+  })
+  .describe("The spive-prod0-basic-runner service.");
+
+/** The prod0 event store (a Bigtable instance replicated across both zones): `spive:eventStore`. */
+export const EventStoreConfig = z
+  .strictObject({
+    instance: z.string().regex(/^[a-z][a-z0-9-]{5,32}$/, "a Bigtable instance id").default("spive-prod0-events"),
+    nodesPerCluster: z.number().int().min(1).max(30).default(1).describe("Bigtable nodes per zone cluster."),
+  })
+  .describe("The prod0 event store.");
+
+/** Per-phase bounded timeouts of the prod0 bootstrap, in seconds: `spive:bootstrap`. */
+export const BootstrapConfig = z
+  .strictObject({
+    log: z.string().min(1).default("SpiveProdBootstrap.jsonl").describe("The bootstrap log, relative to the repository root."),
+    command: z
+      .string()
+      .min(1)
+      .default("node bin/spive.js bootstrap instance")
+      .describe("How the deployment container starts the SpiveProdBootstrap instance."),
+    timeouts: z
+      .strictObject({
+        validateSeconds: z.number().int().min(1).max(3600).default(60),
+        dryReplaySeconds: z.number().int().min(1).max(3600).default(120),
+        wipeSeconds: z.number().int().min(1).max(3600).default(300),
+        startSeconds: z.number().int().min(1).max(3600).default(60),
+        consumeSeconds: z.number().int().min(1).max(7200).default(900),
+        stopSeconds: z.number().int().min(1).max(600).default(30),
+      })
+      .prefault({})
+      .describe("Bounded timeout of every bootstrap phase, in seconds."),
+  })
+  .describe("The prod0 bootstrap.");
+
+/** The rollout policy of a layer upgraded in waves: `spive:rollout`. */
+export const RolloutConfig = z
+  .strictObject({
+    canaryRegion: RegionName.describe("The region whose first zone goes first, alone."),
+    growth: z.number().min(1).max(10).default(2).describe("Each wave after the canary may hold up to `growth` × the previous wave's regions."),
+    maxRegionsPerWave: z.number().int().min(1).max(100).default(16).describe("Upper bound of regions (zones) touched by one wave."),
+    bakeSeconds: z.number().int().min(0).max(86400).default(0).describe("Pause between waves, in seconds (0: none)."),
+    waveMinutes: z.number().min(1).max(600).default(10).describe("Estimated rollout time of one wave, for `spive rollout plan`."),
+  })
+  .describe("How a version bump rolls through the layer.");
+
+/** The whole `spive:` namespace of one stack, plus `gcp:project`. */
+export const StackConfig = z
+  .strictObject({
+    "gcp:project": ProjectId,
+    "spive:layer": LayerConfig,
+    "spive:network": NetworkConfig.prefault({}),
+    "spive:dns": DnsConfig.optional(),
+    "spive:below": BelowConfig.optional(),
+    "spive:runner": RunnerConfig.optional(),
+    "spive:eventStore": EventStoreConfig.optional(),
+    "spive:bootstrap": BootstrapConfig.optional(),
+    "spive:rollout": RolloutConfig.optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    const layer = cfg["spive:layer"];
+    const caps = layer.capabilities;
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: "custom", path, message });
+
+    const seen = new Map<string, number>();
+    layer.regions.forEach((r, i) => {
+      const first = seen.get(r.name);
+      if (first !== undefined) issue(["spive:layer", "regions", i, "name"], `expected each region once, got "${r.name}" again (first at regions[${first}])`);
+      else seen.set(r.name, i);
+    });
+
+    if (layer.level === 0) {
+      if (caps.substrate !== "basic-runner") issue(["spive:layer", "capabilities", "substrate"], `expected "basic-runner" on level 0, got "${caps.substrate}"`);
+      if (layer.regions.length !== 1) issue(["spive:layer", "regions"], `expected exactly 1 region on level 0, got ${layer.regions.length}`);
+      if (caps.sharded) issue(["spive:layer", "capabilities", "sharded"], "expected false on level 0 (prod-0 is unsharded), got true");
+      if (caps.discoverable) issue(["spive:layer", "capabilities", "discoverable"], "expected false on level 0 (prod-0 is hidden), got true");
+      if (caps.autoscaling) issue(["spive:layer", "capabilities", "autoscaling"], "expected false on level 0, got true");
+      if (!cfg["spive:runner"]) issue(["spive:runner"], "expected the runner block on level 0, got nothing");
+      if (!cfg["spive:eventStore"]) issue(["spive:eventStore"], "expected the event store block on level 0, got nothing");
+      if (!cfg["spive:bootstrap"]) issue(["spive:bootstrap"], "expected the bootstrap block on level 0, got nothing");
+      if (cfg["spive:below"]) issue(["spive:below"], "expected nothing on level 0 (the bootstrap manages prod-0), got a stack reference");
+    } else {
+      if (caps.substrate !== "gke") issue(["spive:layer", "capabilities", "substrate"], `expected "gke" on level ${layer.level}, got "${caps.substrate}"`);
+      if (!cfg["spive:below"]) issue(["spive:below"], `expected the stack of level ${layer.level - 1}, which manages this layer, got nothing`);
+      if (cfg["spive:runner"]) issue(["spive:runner"], `expected no runner block on level ${layer.level} (GKE layer), got one`);
+      if (cfg["spive:bootstrap"]) issue(["spive:bootstrap"], `expected no bootstrap block on level ${layer.level} (only prod-0 is bootstrapped), got one`);
+      if (!cfg["spive:dns"]) issue(["spive:dns"], `expected a DNS block on level ${layer.level}, got nothing`);
+      if (!cfg["spive:rollout"]) issue(["spive:rollout"], `expected a rollout policy on level ${layer.level}, got nothing`);
+    }
+    if (caps.sharded && layer.shards < 2) issue(["spive:layer", "shards"], `expected at least 2 shards on a sharded layer, got ${layer.shards}`);
+    if (!caps.sharded && layer.shards !== 1) issue(["spive:layer", "shards"], `expected 1 shard on an unsharded layer, got ${layer.shards}`);
+    if (caps.discoverable && caps.substrate !== "gke") issue(["spive:layer", "capabilities", "discoverable"], "expected a GKE layer to be discoverable, got a basic-runner layer");
+    if (caps.autoscaling) {
+      const np = layer.nodePool;
+      if (np.minNodesPerZone >= np.maxNodesPerZone) {
+        issue(["spive:layer", "nodePool", "maxNodesPerZone"], `expected more than minNodesPerZone (${np.minNodesPerZone}), got ${np.maxNodesPerZone}`);
+      }
+      if (layer.workload.replicas >= layer.workload.maxReplicas) {
+        issue(["spive:layer", "workload", "maxReplicas"], `expected more than replicas (${layer.workload.replicas}), got ${layer.workload.maxReplicas}`);
+      }
+    }
+    if (layer.level >= 1 && layer.workload.replicas < 2) {
+      issue(["spive:layer", "workload", "replicas"], `expected at least 2 replicas per placement on level ${layer.level}, got ${layer.workload.replicas}`);
+    }
+    const rollout = cfg["spive:rollout"];
+    if (rollout && !layer.regions.some((r) => r.name === rollout.canaryRegion)) {
+      issue(["spive:rollout", "canaryRegion"], `expected one of the layer's regions (${layer.regions.map((r) => r.name).join(", ")}), got "${rollout.canaryRegion}"`);
+    }
+  })
+  .describe("The configuration of one Spive layer stack.");
+
+/** The parsed, defaulted configuration of one stack. */
+export type StackConfig = z.infer<typeof StackConfig>;
+/** The parsed `spive:layer` block. */
+export type LayerConfig = z.infer<typeof LayerConfig>;
+/** The parsed `spive:layer.capabilities` block. */
+export type Capabilities = z.infer<typeof Capabilities>;
+/** One parsed region with its zones. */
+export type RegionConfig = z.infer<typeof RegionConfig>;
+/** The parsed `spive:rollout` block. */
+export type RolloutConfig = z.infer<typeof RolloutConfig>;
+/** The parsed `spive:bootstrap` block. */
+export type BootstrapConfig = z.infer<typeof BootstrapConfig>;
+/** The parsed `spive:runner` block. */
+export type RunnerConfig = z.infer<typeof RunnerConfig>;

@@ -1,0 +1,78 @@
+/**
+ * Pure IPv4 address planning: carves each region's subnets out of the layer's
+ * block. Deterministic from the region's position in the config, so adding a
+ * region at the end never renumbers the others.
+ */
+
+/** Parses `a.b.c.d/len` into a 32-bit base address and prefix length. */
+export function parseCidr(cidr: string): { base: number; len: number } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) throw new Error(`expected an IPv4 CIDR block such as 10.0.0.0/8, got "${cidr}".`);
+  const octets = m.slice(1, 5).map(Number);
+  const len = Number(m[5]);
+  if (octets.some((o) => o > 255) || len > 32) throw new Error(`expected an IPv4 CIDR block such as 10.0.0.0/8, got "${cidr}".`);
+  const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  return { base: (addr & mask) >>> 0, len };
+}
+
+/** Formats a 32-bit base address and prefix length as `a.b.c.d/len`. */
+export function formatCidr(base: number, len: number): string {
+  return `${base >>> 24}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/${len}`;
+}
+
+/** The `index`-th sub-block of prefix length `len` inside `parent`. */
+export function subBlock(parent: string, len: number, index: number): string {
+  const p = parseCidr(parent);
+  if (len < p.len) throw new Error(`cannot carve a /${len} out of ${parent}: it is larger than the block.`);
+  const count = 2 ** (len - p.len);
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new Error(`${parent} holds ${count} blocks of /${len}; index ${index} is out of range.`);
+  }
+  return formatCidr((p.base + index * 2 ** (32 - len)) >>> 0, len);
+}
+
+/** True when the two CIDR blocks share an address. */
+export function overlaps(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  const xEnd = x.base + 2 ** (32 - x.len);
+  const yEnd = y.base + 2 ** (32 - y.len);
+  return x.base < yEnd && y.base < xEnd;
+}
+
+/** True when `inner` lies wholly inside `outer`. */
+export function contains(outer: string, inner: string): boolean {
+  const o = parseCidr(outer);
+  const i = parseCidr(inner);
+  return i.len >= o.len && i.base >= o.base && i.base + 2 ** (32 - i.len) <= o.base + 2 ** (32 - o.len);
+}
+
+/** The address plan of one region of a GKE layer. */
+export interface RegionCidrs {
+  /** Primary range of the nodes' subnet (/20). */
+  readonly nodes: string;
+  /** Secondary range for pods (/16). */
+  readonly pods: string;
+  /** Secondary range for services (/20). */
+  readonly services: string;
+  /** The private control plane's range (/28). */
+  readonly master: string;
+}
+
+/**
+ * Carves region `index`'s ranges out of the layer block: each region gets its
+ * own /14 (so a /8 holds 64 regions); inside it pods take the first /16, nodes
+ * and services a /20 each of the second /16, and the control plane a /28 of
+ * the third.
+ */
+export function regionCidrs(layerCidr: string, index: number): RegionCidrs {
+  const region = subBlock(layerCidr, 14, index);
+  const second = subBlock(region, 16, 1);
+  return {
+    pods: subBlock(region, 16, 0),
+    nodes: subBlock(second, 20, 0),
+    services: subBlock(second, 20, 1),
+    master: subBlock(subBlock(region, 16, 2), 28, 0),
+  };
+}
