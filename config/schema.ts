@@ -119,6 +119,10 @@ export const LayerConfig = z
     shards: z.number().int().min(1).max(64).default(1).describe("Number of SpiveProdN shards per region (sharded layers: ≥ 2)."),
     workload: WorkloadConfig,
     nodePool: NodePoolConfig.prefault({}),
+    ecosystem: z
+      .array(z.enum(["dns-registerer", "scaler", "inventory"]))
+      .default([])
+      .describe("Ecosystem workloads run in every region beside SpiveProdN (e.g. the DNS registerer-unregisterer and the scaler on prod-1)."),
   })
   .describe("The layer: its level, capabilities and topology.");
 

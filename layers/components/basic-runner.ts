@@ -1,0 +1,126 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { internalHostname, runnerHostName } from "../../topology/placements";
+import type { RunnerHost } from "../contract";
+
+/** Inputs of the spive-prod0-basic-runner service. */
+export interface BasicRunnerArgs {
+  /** The GCP project. */
+  readonly project: string;
+  /** The region. */
+  readonly region: string;
+  /** The two zones. */
+  readonly zones: readonly string[];
+  /** Hosts per zone. */
+  readonly hostsPerZone: number;
+  /** Machine type. */
+  readonly machineType: string;
+  /** Boot image. */
+  readonly bootImage: string;
+  /** Runner API port. */
+  readonly apiPort: number;
+  /** The runner container image, tagged. */
+  readonly runnerImage: string;
+  /** The subnet the hosts live in. */
+  readonly subnetwork: pulumi.Input<string>;
+  /** The SpiveProd0 service account the hosts run as. */
+  readonly serviceAccountEmail: pulumi.Input<string>;
+}
+
+/** The network tag firewall rules select runner hosts by. */
+export const RUNNER_TAG = "spive-prod0-basic-runner";
+
+/** cloud-init for Container-Optimized OS: runs the basic runner as a systemd unit. */
+export function runnerCloudInit(image: string, apiPort: number): string {
+  return [
+    "#cloud-config",
+    "write_files:",
+    "  - path: /etc/systemd/system/spive-basic-runner.service",
+    "    permissions: '0644'",
+    "    content: |",
+    "      [Unit]",
+    "      Description=spive-prod0-basic-runner",
+    "      Wants=network-online.target",
+    "      After=network-online.target",
+    "      [Service]",
+    "      ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=europe-docker.pkg.dev",
+    `      ExecStart=/usr/bin/docker run --rm --name spive-basic-runner --network host --read-only ${image} --listen 0.0.0.0:${apiPort}`,
+    "      ExecStop=/usr/bin/docker stop spive-basic-runner",
+    "      Restart=always",
+    "runcmd:",
+    "  - systemctl daemon-reload",
+    "  - systemctl start spive-basic-runner.service",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The spive-prod0-basic-runner service: one zonal managed instance group per
+ * zone, with per-instance configs that give every host a stable name (and so
+ * a stable internal DNS name), autohealing on the runner API's health, no
+ * external IPs, shielded VMs and OS Login.
+ */
+export class BasicRunner extends pulumi.ComponentResource {
+  /** Every host, zone by zone. */
+  readonly hosts: RunnerHost[];
+
+  constructor(name: string, args: BasicRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("spive:layer:BasicRunner", name, {}, opts);
+    const parent = { parent: this };
+    const template = new gcp.compute.InstanceTemplate(`${name}-template`, {
+      project: args.project,
+      namePrefix: `${name}-`,
+      machineType: args.machineType,
+      region: args.region,
+      tags: [RUNNER_TAG],
+      disks: [{ sourceImage: args.bootImage, autoDelete: true, boot: true, diskSizeGb: 20, diskType: "pd-balanced" }],
+      networkInterfaces: [{ subnetwork: args.subnetwork }],
+      serviceAccount: { email: args.serviceAccountEmail, scopes: ["cloud-platform"] },
+      shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+      metadata: {
+        "enable-oslogin": "TRUE",
+        "block-project-ssh-keys": "TRUE",
+        "user-data": runnerCloudInit(args.runnerImage, args.apiPort),
+      },
+      labels: { layer: "prod0", service: "spive-prod0-basic-runner" },
+    }, { ...parent, replaceOnChanges: [] });
+    const health = new gcp.compute.HealthCheck(`${name}-health`, {
+      project: args.project,
+      name: `${name}-health`,
+      checkIntervalSec: 10,
+      timeoutSec: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      httpHealthCheck: { port: args.apiPort, requestPath: "/healthz" },
+    }, parent);
+    this.hosts = [];
+    for (const zone of args.zones) {
+      const mig = new gcp.compute.InstanceGroupManager(`${name}-${zone}`, {
+        project: args.project,
+        name: `${name}-${zone}`,
+        zone,
+        baseInstanceName: name,
+        versions: [{ instanceTemplate: template.selfLinkUnique, name: "primary" }],
+        targetSize: args.hostsPerZone,
+        namedPorts: [{ name: "runner-api", port: args.apiPort }],
+        autoHealingPolicies: { healthCheck: health.id, initialDelaySec: 120 },
+        updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 1, replacementMethod: "RECREATE" },
+        waitForInstances: true,
+      }, parent);
+      for (let i = 0; i < args.hostsPerZone; i++) {
+        const hostName = runnerHostName(zone, i);
+        new gcp.compute.PerInstanceConfig(hostName, {
+          project: args.project,
+          zone,
+          instanceGroupManager: mig.name,
+          name: hostName,
+          minimalAction: "NONE",
+          mostDisruptiveAllowedAction: "REPLACE",
+          removeInstanceOnDestroy: true,
+        }, parent);
+        this.hosts.push({ name: hostName, zone, hostname: internalHostname(hostName, zone, args.project), port: args.apiPort });
+      }
+    }
+    this.registerOutputs({ hosts: this.hosts });
+  }
+}

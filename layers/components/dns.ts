@@ -1,0 +1,129 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Inputs of a private DNS zone. */
+export interface PrivateDnsArgs {
+  /** The GCP project. */
+  readonly project: string;
+  /** The zone's DNS name (ends with a dot). */
+  readonly domain: string;
+  /** The VPC the zone is visible in. */
+  readonly network: pulumi.Input<string>;
+}
+
+/** A private DNS zone, visible only inside the layer's VPC (undiscoverable layers). */
+export class PrivateDns extends pulumi.ComponentResource {
+  /** The managed zone. */
+  readonly zone: gcp.dns.ManagedZone;
+
+  constructor(name: string, args: PrivateDnsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("spive:layer:PrivateDns", name, {}, opts);
+    this.zone = new gcp.dns.ManagedZone(name, {
+      project: args.project,
+      name,
+      dnsName: args.domain,
+      description: "Private zone: the layer is not discoverable from outside its VPC.",
+      visibility: "private",
+      privateVisibilityConfig: { networks: [{ networkUrl: args.network }] },
+    }, { parent: this });
+    this.registerOutputs({ zone: this.zone.name });
+  }
+}
+
+/** Inputs of a layer's public HTTPS endpoint. */
+export interface PublicEndpointArgs {
+  /** The GCP project. */
+  readonly project: string;
+  /** Name prefix, e.g. `spive-prod2`. */
+  readonly prefix: string;
+  /** The public zone's DNS name. */
+  readonly domain: string;
+  /** The UI/API host label. */
+  readonly host: string;
+  /** The serving port of the pods behind it. */
+  readonly port: number;
+  /** Zones with a standalone NEG of this name (created by the GKE NEG controller from the Service annotation). */
+  readonly negZones: readonly string[];
+  /** The NEG name every cluster's Service announces. */
+  readonly negName: string;
+}
+
+/**
+ * The public face of a discoverable layer: a public DNS zone signed with
+ * DNSSEC, a global external Application Load Balancer on a reserved address
+ * with a Google-managed certificate (HTTPS only, modern TLS), whose backends
+ * are the zonal NEGs of every cluster's UI Service.
+ */
+export class PublicEndpoint extends pulumi.ComponentResource {
+  /** The UI's fully qualified name. */
+  readonly fqdn: string;
+  /** The public zone. */
+  readonly zone: gcp.dns.ManagedZone;
+  /** The public address. */
+  readonly address: pulumi.Output<string>;
+
+  constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("spive:layer:PublicEndpoint", name, {}, opts);
+    const parent = { parent: this };
+    this.fqdn = `${args.host}.${args.domain}`;
+    this.zone = new gcp.dns.ManagedZone(`${name}-zone`, {
+      project: args.project,
+      name: `${name}-zone`,
+      dnsName: args.domain,
+      description: "Public zone of a discoverable Spive layer (DNSSEC signed).",
+      visibility: "public",
+      dnssecConfig: { state: "on", nonExistence: "nsec3" },
+    }, { ...parent, protect: true });
+    const ip = new gcp.compute.GlobalAddress(`${name}-ip`, { project: args.project, name: `${name}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4" }, parent);
+    this.address = ip.address;
+    new gcp.dns.RecordSet(`${name}-a`, {
+      project: args.project,
+      managedZone: this.zone.name,
+      name: this.fqdn,
+      type: "A",
+      ttl: 300,
+      rrdatas: [ip.address],
+    }, parent);
+    const cert = new gcp.compute.ManagedSslCertificate(`${name}-cert`, {
+      project: args.project,
+      name: `${name}-cert`,
+      managed: { domains: [this.fqdn] },
+    }, parent);
+    const health = new gcp.compute.HealthCheck(`${name}-hc`, {
+      project: args.project,
+      name: `${name}-hc`,
+      httpHealthCheck: { portSpecification: "USE_SERVING_PORT", requestPath: "/readyz" },
+    }, parent);
+    const backend = new gcp.compute.BackendService(`${name}-backend`, {
+      project: args.project,
+      name: `${name}-backend`,
+      protocol: "HTTP",
+      loadBalancingScheme: "EXTERNAL_MANAGED",
+      healthChecks: health.id,
+      logConfig: { enable: true, sampleRate: 1 },
+      backends: args.negZones.map((zone) => ({
+        group: `projects/${args.project}/zones/${zone}/networkEndpointGroups/${args.negName}`,
+        balancingMode: "RATE",
+        maxRatePerEndpoint: 100,
+      })),
+    }, parent);
+    const urlMap = new gcp.compute.URLMap(`${name}-urlmap`, { project: args.project, name: `${name}-urlmap`, defaultService: backend.id }, parent);
+    const sslPolicy = new gcp.compute.SSLPolicy(`${name}-tls`, { project: args.project, name: `${name}-tls`, profile: "MODERN", minTlsVersion: "TLS_1_2" }, parent);
+    const proxy = new gcp.compute.TargetHttpsProxy(`${name}-https`, {
+      project: args.project,
+      name: `${name}-https`,
+      urlMap: urlMap.id,
+      sslCertificates: [cert.id],
+      sslPolicy: sslPolicy.id,
+    }, parent);
+    new gcp.compute.GlobalForwardingRule(`${name}-443`, {
+      project: args.project,
+      name: `${name}-443`,
+      target: proxy.id,
+      ipAddress: ip.address,
+      portRange: "443",
+      loadBalancingScheme: "EXTERNAL_MANAGED",
+    }, parent);
+    this.registerOutputs({ fqdn: this.fqdn, address: this.address });
+  }
+}

@@ -1,0 +1,154 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Inputs of one region of a GKE layer. */
+export interface GkeRegionArgs {
+  /** The GCP project. */
+  readonly project: string;
+  /** Name prefix, e.g. `spive-prod1`. */
+  readonly prefix: string;
+  /** The region. */
+  readonly region: string;
+  /** The region's two zones: the cluster is limited to them. */
+  readonly zones: readonly string[];
+  /** The VPC. */
+  readonly network: pulumi.Input<string>;
+  /** The region's subnet. */
+  readonly subnetwork: pulumi.Input<string>;
+  /** Secondary range names for pods and services. */
+  readonly podsRange: string;
+  /** Secondary range name for services. */
+  readonly servicesRange: string;
+  /** The private control plane's /28. */
+  readonly masterCidr: string;
+  /** Networks allowed to reach the private endpoint. */
+  readonly authorizedNetworks: readonly { readonly name: string; readonly cidr: string }[];
+  /** The nodes' dedicated service account. */
+  readonly nodeServiceAccount: pulumi.Input<string>;
+  /** Node pool sizing. */
+  readonly nodePool: {
+    readonly machineType: string;
+    readonly diskSizeGb: number;
+    readonly maxSurge: number;
+    /** Fixed nodes per zone, or autoscaling bounds per zone. */
+    readonly size: { readonly fixed: number } | { readonly min: number; readonly max: number };
+  };
+  /** The namespace SpiveProdN runs in. */
+  readonly namespace: string;
+}
+
+/** Pod Security admission labels: "restricted" enforced, audited and warned. */
+export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+};
+
+/** A kubeconfig for a private GKE cluster, authenticated by gke-gcloud-auth-plugin (no static credentials). */
+export function gkeKubeconfig(name: string, endpoint: string, caCertificate: string): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name, cluster: { server: `https://${endpoint}`, "certificate-authority-data": caCertificate } }],
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    "current-context": name,
+    users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin", provideClusterInfo: true, installHint: "Install gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)." } } }],
+  });
+}
+
+/**
+ * One region of a GKE layer: a private, regional cluster limited to the
+ * region's two zones, secure by default (private nodes and endpoint,
+ * authorized networks, Workload Identity, Dataplane V2, shielded nodes,
+ * release channel, no client certificate, no legacy ABAC, deletion protection
+ * and Pulumi `protect`), one node pool (fixed or autoscaled; surge upgrades,
+ * auto-repair and auto-upgrade), a Kubernetes provider for it, and the
+ * Pod-Security-"restricted" namespace SpiveProdN runs in.
+ */
+export class GkeRegion extends pulumi.ComponentResource {
+  /** The cluster. */
+  readonly cluster: gcp.container.Cluster;
+  /** The node pool. */
+  readonly nodePool: gcp.container.NodePool;
+  /** The Kubernetes provider for this cluster. */
+  readonly provider: k8s.Provider;
+  /** The namespace's name. */
+  readonly namespace: pulumi.Output<string>;
+
+  constructor(name: string, args: GkeRegionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("spive:layer:GkeRegion", name, {}, opts);
+    const parent = { parent: this };
+    const secureNodeConfig = {
+      serviceAccount: args.nodeServiceAccount,
+      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      imageType: "COS_CONTAINERD",
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+      workloadMetadataConfig: { mode: "GKE_METADATA" },
+      metadata: { "disable-legacy-endpoints": "true" },
+    };
+    this.cluster = new gcp.container.Cluster(name, {
+      project: args.project,
+      name,
+      location: args.region,
+      nodeLocations: [...args.zones],
+      network: args.network,
+      subnetwork: args.subnetwork,
+      networkingMode: "VPC_NATIVE",
+      ipAllocationPolicy: { clusterSecondaryRangeName: args.podsRange, servicesSecondaryRangeName: args.servicesRange },
+      removeDefaultNodePool: true,
+      initialNodeCount: 1,
+      nodeConfig: secureNodeConfig,
+      deletionProtection: true,
+      privateClusterConfig: {
+        enablePrivateNodes: true,
+        enablePrivateEndpoint: true,
+        masterIpv4CidrBlock: args.masterCidr,
+        masterGlobalAccessConfig: { enabled: true },
+      },
+      masterAuthorizedNetworksConfig: {
+        cidrBlocks: args.authorizedNetworks.map((n) => ({ displayName: n.name, cidrBlock: n.cidr })),
+        gcpPublicCidrsAccessEnabled: false,
+      },
+      masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+      enableLegacyAbac: false,
+      enableKubernetesAlpha: false,
+      enableShieldedNodes: true,
+      datapathProvider: "ADVANCED_DATAPATH",
+      workloadIdentityConfig: { workloadPool: `${args.project}.svc.id.goog` },
+      releaseChannel: { channel: "REGULAR" },
+      loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
+      monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
+      binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
+      securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_BASIC" },
+      maintenancePolicy: { recurringWindow: { startTime: "2026-01-03T02:00:00Z", endTime: "2026-01-03T08:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=SA,SU" } },
+      resourceLabels: { layer: args.prefix },
+    }, { ...parent, protect: true, ignoreChanges: ["initialNodeCount", "nodeConfig"] });
+    const size = args.nodePool.size;
+    this.nodePool = new gcp.container.NodePool(`${name}-pool`, {
+      project: args.project,
+      name: `${name}-pool`,
+      cluster: this.cluster.id,
+      location: args.region,
+      nodeLocations: [...args.zones],
+      ...("fixed" in size
+        ? { nodeCount: size.fixed }
+        : { initialNodeCount: size.min, autoscaling: { minNodeCount: size.min, maxNodeCount: size.max, locationPolicy: "BALANCED" } }),
+      management: { autoRepair: true, autoUpgrade: true },
+      upgradeSettings: { strategy: "SURGE", maxSurge: args.nodePool.maxSurge, maxUnavailable: 0 },
+      nodeConfig: { ...secureNodeConfig, machineType: args.nodePool.machineType, diskSizeGb: args.nodePool.diskSizeGb, diskType: "pd-balanced", labels: { layer: args.prefix } },
+    }, { ...parent, ignoreChanges: "fixed" in size ? [] : ["initialNodeCount"] });
+    this.provider = new k8s.Provider(name, {
+      kubeconfig: pulumi
+        .all([this.cluster.endpoint, this.cluster.masterAuth])
+        .apply(([endpoint, auth]) => gkeKubeconfig(name, endpoint, auth.clusterCaCertificate ?? "")),
+      enableServerSideApply: true,
+    }, { ...parent, dependsOn: [this.nodePool] });
+    const ns = new k8s.core.v1.Namespace(`${name}-${args.namespace}`, {
+      metadata: { name: args.namespace, labels: { ...RESTRICTED_NAMESPACE_LABELS } },
+    }, { ...parent, provider: this.provider });
+    this.namespace = ns.metadata.name;
+    this.registerOutputs({ cluster: this.cluster.name, namespace: this.namespace });
+  }
+}

@@ -1,0 +1,213 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
+import type { StackConfig } from "../config/schema";
+import { bakePlan, planWaves, waveGate, waveIndexByZone } from "../rollout";
+import { regionCidrs } from "../topology/cidr";
+import { layerPrefix, placements, zonePlacements } from "../topology/placements";
+import { GKE_MANAGER_ROLES, ManagerGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
+import { PrivateDns, PublicEndpoint } from "./components/dns";
+import { GkeRegion } from "./components/gke-region";
+import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
+import { SpiveWorkload } from "./components/workload";
+import { LayerOutputs, readLayerBelow } from "./contract";
+
+/** The namespace every Spive workload runs in. */
+export const SPIVE_NAMESPACE = "spive";
+
+/** Roles SpiveProdN's own identity holds in its project (observability only; management rights come from the layer above). */
+export const APP_ROLES: readonly string[] = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"];
+
+/**
+ * A GKE layer (prod-1 and above): one private regional cluster per configured
+ * region, SpiveProdN in every (region × zone × shard) placement, rolled out in
+ * waves, ecosystem workloads per region, private DNS, or a public DNSSEC zone
+ * and HTTPS endpoint when the layer is discoverable. Reads the layer below
+ * through the typed contract and grants its manager identity the rights to
+ * manage this layer.
+ */
+export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, unknown>> {
+  const project = cfg["gcp:project"];
+  const layer = cfg["spive:layer"];
+  const caps = layer.capabilities;
+  const net = cfg["spive:network"];
+  const dns = cfg["spive:dns"]!;
+  const rollout = cfg["spive:rollout"]!;
+  const prefix = layerPrefix(layer.level);
+  const image = `${layer.workload.image}:${layer.version}`;
+
+  const below = await readLayerBelow(cfg["spive:below"]!.stack, LayerOutputs);
+  new ManagerGrant(`${prefix}-managed-by-prod${below.level}`, { project, managerEmail: below.managerServiceAccountEmail, roles: GKE_MANAGER_ROLES });
+
+  const nodes = new ServiceIdentity(`${prefix}-nodes`, { project, accountId: `${prefix}-nodes`, description: `GKE nodes of ${prefix}`, roles: NODE_ROLES });
+  const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
+  const ksaName = prefix;
+  new gcp.serviceaccount.IAMMember(`${prefix}-workload-identity`, {
+    serviceAccountId: app.account.name,
+    role: "roles/iam.workloadIdentityUser",
+    member: `serviceAccount:${project}.svc.id.goog[${SPIVE_NAMESPACE}/${ksaName}]`,
+  });
+
+  const cidrs = layer.regions.map((_, i) => regionCidrs(net.cidr, i));
+  const network = new LayerNetwork(prefix, {
+    project,
+    prefix,
+    subnets: layer.regions.map((r, i) => ({
+      region: r.name,
+      cidr: cidrs[i]!.nodes,
+      secondary: [
+        { name: "pods", cidr: cidrs[i]!.pods },
+        { name: "services", cidr: cidrs[i]!.services },
+      ],
+    })),
+  });
+  if (caps.discoverable) {
+    new gcp.compute.Firewall(`${prefix}-allow-lb-health`, {
+      project,
+      name: `${prefix}-allow-lb-health`,
+      network: network.network.id,
+      direction: "INGRESS",
+      sourceRanges: [...HEALTH_CHECK_RANGES],
+      allows: [{ protocol: "tcp", ports: [String(layer.workload.port)] }],
+      description: "Google load balancer and health checks to the Spive UI pods (container-native NEGs).",
+    });
+  }
+
+  const zones = zonePlacements(layer);
+  const waves = planWaves(zones, rollout);
+  const waveOf = waveIndexByZone(waves);
+  const bakes = bakePlan(waves, rollout, { version: layer.version });
+  const deploymentsByWave: k8s.apps.v1.Deployment[][] = waves.map(() => []);
+  const sleeps = new Map<string, time.Sleep>();
+  const gateOf = (wave: number): pulumi.Resource[] => {
+    const gate = waveGate(wave, bakes);
+    if (gate.kind === "start") return [];
+    if (gate.kind === "wave") return deploymentsByWave[gate.wave]!;
+    let sleep = sleeps.get(gate.step.name);
+    if (!sleep) {
+      sleep = new time.Sleep(`${prefix}-${gate.step.name}`, { createDuration: gate.step.createDuration, triggers: { ...gate.step.triggers } }, { dependsOn: deploymentsByWave[gate.step.afterWave]! });
+      sleeps.set(gate.step.name, sleep);
+    }
+    return [sleep];
+  };
+
+  const regions: Record<string, GkeRegion> = {};
+  layer.regions.forEach((r, i) => {
+    regions[r.name] = new GkeRegion(`${prefix}-${r.name}`, {
+      project,
+      prefix,
+      region: r.name,
+      zones: r.zones,
+      network: network.network.id,
+      subnetwork: network.subnets[r.name]!.id,
+      podsRange: "pods",
+      servicesRange: "services",
+      masterCidr: cidrs[i]!.master,
+      authorizedNetworks: net.authorizedNetworks,
+      nodeServiceAccount: nodes.email,
+      nodePool: {
+        machineType: layer.nodePool.machineType,
+        diskSizeGb: layer.nodePool.diskSizeGb,
+        maxSurge: layer.nodePool.maxSurge,
+        size: caps.autoscaling ? { min: layer.nodePool.minNodesPerZone, max: layer.nodePool.maxNodesPerZone } : { fixed: layer.nodePool.nodesPerZone },
+      },
+      namespace: SPIVE_NAMESPACE,
+    });
+  });
+
+  const scale = caps.autoscaling
+    ? { min: layer.workload.replicas, max: layer.workload.maxReplicas, targetCpuPercent: layer.workload.targetCpuPercent }
+    : { replicas: layer.workload.replicas };
+  const negName = `${prefix}-ui`;
+  for (const r of layer.regions) {
+    const region = regions[r.name]!;
+    const opts = { parent: region, provider: region.provider };
+    new k8s.core.v1.ServiceAccount(`${prefix}-${r.name}-ksa`, {
+      metadata: { name: ksaName, namespace: region.namespace, annotations: { "iam.gke.io/gcp-service-account": app.email } },
+      automountServiceAccountToken: false,
+    }, opts);
+    new k8s.networking.v1.NetworkPolicy(`${prefix}-${r.name}-ingress`, {
+      metadata: { name: "spive-ingress", namespace: region.namespace },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [
+          { from: [{ podSelector: {} }] },
+          ...(caps.discoverable ? [{ from: HEALTH_CHECK_RANGES.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: layer.workload.port }] }] : []),
+        ],
+      },
+    }, opts);
+    new k8s.core.v1.Service(`${prefix}-${r.name}-svc`, {
+      metadata: {
+        name: prefix,
+        namespace: region.namespace,
+        annotations: caps.discoverable ? { "cloud.google.com/neg": JSON.stringify({ exposed_ports: { "80": { name: negName } } }) } : {},
+      },
+      spec: { type: "ClusterIP", selector: { app: prefix }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+    }, opts);
+    for (const eco of layer.ecosystem) {
+      new SpiveWorkload(`${prefix}-${eco}-${r.name}`, {
+        namespace: region.namespace,
+        app: `${prefix}-${eco}`,
+        labels: { region: r.name, component: eco },
+        image: `${layer.workload.image}-${eco}:${layer.version}`,
+        args: [`--layer=${layer.level}`, `--region=${r.name}`, `--zones=${r.zones.join(",")}`],
+        scale: { replicas: 2 },
+        cpu: "250m",
+        memory: "256Mi",
+        port: layer.workload.port,
+        serviceAccountName: ksaName,
+        provider: region.provider,
+      }, { parent: region });
+    }
+  }
+
+  for (const p of placements(layer)) {
+    const region = regions[p.region]!;
+    const wave = waveOf.get(p.zone)!;
+    const w = new SpiveWorkload(p.key, {
+      namespace: region.namespace,
+      app: prefix,
+      labels: { region: p.region, zone: p.zone, shard: String(p.shard), wave: String(wave) },
+      image,
+      args: [`--layer=${layer.level}`, `--region=${p.region}`, `--zone=${p.zone}`, `--shard=${p.shard}`, `--shards=${layer.shards}`],
+      scale,
+      cpu: layer.workload.cpu,
+      memory: layer.workload.memory,
+      port: layer.workload.port,
+      serviceAccountName: ksaName,
+      zone: p.zone,
+      provider: region.provider,
+      dependsOn: gateOf(wave),
+    }, { parent: region });
+    deploymentsByWave[wave]!.push(w.deployment);
+  }
+
+  let endpoint: string | undefined;
+  if (caps.discoverable) {
+    const pub = new PublicEndpoint(`${prefix}-public`, {
+      project,
+      prefix,
+      domain: dns.domain,
+      host: dns.uiHost,
+      port: layer.workload.port,
+      negZones: zones.map((z) => z.zone),
+      negName,
+    });
+    endpoint = `https://${pub.fqdn.replace(/\.$/, "")}/`;
+  } else {
+    new PrivateDns(`${prefix}-private-dns`, { project, domain: dns.domain, network: network.network.id });
+  }
+
+  return {
+    level: layer.level,
+    project,
+    managerServiceAccountEmail: app.email,
+    regions: layer.regions.map((r) => r.name),
+    controlPlane: caps.controlPlane,
+    clusters: Object.values(regions).map((g) => g.cluster.name),
+    waves: waves.length,
+    ...(endpoint ? { endpoint } : {}),
+  };
+}

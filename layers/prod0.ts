@@ -1,0 +1,98 @@
+import * as gcp from "@pulumi/gcp";
+import type { StackConfig } from "../config/schema";
+import { subBlock } from "../topology/cidr";
+import { layerPrefix } from "../topology/placements";
+import { BasicRunner, RUNNER_TAG } from "./components/basic-runner";
+import { ACTIVE_ACTIVE_PROFILE, EVENT_TABLE, EventStore } from "./components/event-store";
+import { NODE_ROLES, ServiceIdentity } from "./components/identity";
+import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
+
+/**
+ * prod-0: one region, exactly two zones, active-active, unsharded, hidden.
+ * The spive-prod0-basic-runner service in each zone (stable hostnames, stack
+ * output `runnerHosts`), the Bigtable event store replicated across both
+ * zones, egress only through Cloud NAT, ingress only from the CI deployment
+ * network (IAP) to the runner API port, and SpiveProd0's dedicated identity.
+ * No external IP, no public DNS, no public load balancer.
+ */
+export async function prod0Program(cfg: StackConfig): Promise<Record<string, unknown>> {
+  const project = cfg["gcp:project"];
+  const layer = cfg["spive:layer"];
+  const region = layer.regions[0]!;
+  const runner = cfg["spive:runner"]!;
+  const store = cfg["spive:eventStore"]!;
+  const prefix = layerPrefix(0);
+
+  const network = new LayerNetwork(prefix, {
+    project,
+    prefix,
+    subnets: [{ region: region.name, cidr: subBlock(cfg["spive:network"].cidr, 24, 0) }],
+  });
+  new gcp.compute.Firewall(`${prefix}-allow-deployer-to-runner-api`, {
+    project,
+    name: `${prefix}-allow-deployer-to-runner-api`,
+    network: network.network.id,
+    direction: "INGRESS",
+    sourceRanges: [...cfg["spive:network"].deployerCidrs],
+    targetTags: [RUNNER_TAG],
+    allows: [{ protocol: "tcp", ports: [String(runner.apiPort)] }],
+    description: "The CI deployment (through IAP TCP forwarding) reaches the runner API, and nothing else.",
+    logConfig: { metadata: "INCLUDE_ALL_METADATA" },
+  });
+  new gcp.compute.Firewall(`${prefix}-allow-health-to-runner-api`, {
+    project,
+    name: `${prefix}-allow-health-to-runner-api`,
+    network: network.network.id,
+    direction: "INGRESS",
+    sourceRanges: [...HEALTH_CHECK_RANGES],
+    targetTags: [RUNNER_TAG],
+    allows: [{ protocol: "tcp", ports: [String(runner.apiPort)] }],
+    description: "Autohealing health checks of the runner hosts.",
+  });
+  new gcp.compute.Firewall(`${prefix}-allow-runner-peers`, {
+    project,
+    name: `${prefix}-allow-runner-peers`,
+    network: network.network.id,
+    direction: "INGRESS",
+    sourceTags: [RUNNER_TAG],
+    targetTags: [RUNNER_TAG],
+    allows: [{ protocol: "tcp", ports: [String(runner.apiPort), String(layer.workload.port)] }],
+    description: "Active-active: SpiveProd0 instances in the two zones talk to each other.",
+  });
+
+  const app = new ServiceIdentity(`${prefix}-app`, {
+    project,
+    accountId: prefix,
+    description: "SpiveProd0: the sole application of prod-0; runs on the basic runner hosts and manages prod-1.",
+    roles: NODE_ROLES,
+  });
+  const runners = new BasicRunner(`${prefix}-basic-runner`, {
+    project,
+    region: region.name,
+    zones: region.zones,
+    hostsPerZone: runner.hostsPerZone,
+    machineType: runner.machineType,
+    bootImage: runner.image,
+    apiPort: runner.apiPort,
+    runnerImage: `${layer.workload.image}-basic-runner:${layer.version}`,
+    subnetwork: network.subnets[region.name]!.id,
+    serviceAccountEmail: app.email,
+  });
+  new EventStore(`${prefix}-event-store`, {
+    project,
+    instance: store.instance,
+    zones: region.zones,
+    nodesPerCluster: store.nodesPerCluster,
+    writerEmail: app.email,
+  });
+
+  return {
+    level: 0,
+    project,
+    managerServiceAccountEmail: app.email,
+    regions: [region.name],
+    controlPlane: layer.capabilities.controlPlane,
+    runnerHosts: runners.hosts,
+    eventStore: { project, instance: store.instance, appProfile: ACTIVE_ACTIVE_PROFILE, table: EVENT_TABLE },
+  };
+}

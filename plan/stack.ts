@@ -1,0 +1,84 @@
+import * as path from "node:path";
+import { loadStackConfig, readStackFile, stackFilePath, STACKS_DIR } from "../config/load";
+import type { StackConfig } from "../config/schema";
+import { runStack } from "../layers";
+import type { LayerOutputs, Prod0Outputs } from "../layers/contract";
+import { layerEntry } from "../layers/registry";
+import { internalHostname, layerPrefix, runnerHostName } from "../topology/placements";
+import { evaluate, flattenConfig, type Evaluation } from "./recorder";
+
+/** How to evaluate a committed stack offline. */
+export interface StackEvaluationOptions {
+  /** The folder holding `Pulumi.<stack>.yaml` files (default: `stacks/`). */
+  readonly stacksDir?: string;
+  /** Evaluate as a preview. */
+  readonly preview?: boolean;
+  /** Replace the raw config map before evaluation (tests, benchmarks). */
+  readonly mutate?: (raw: Record<string, unknown>) => Record<string, unknown>;
+  /** Outputs of referenced stacks; by default derived from the committed config of the layer below. */
+  readonly stackReferences?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The outputs a layer would export, derived from its committed config alone:
+ * what `spive plan` uses in place of a live StackReference to the layer below.
+ */
+export function offlineLayerOutputs(cfg: StackConfig): LayerOutputs | Prod0Outputs {
+  const layer = cfg["spive:layer"];
+  const project = cfg["gcp:project"];
+  const base: LayerOutputs = {
+    level: layer.level,
+    project,
+    managerServiceAccountEmail: `${layerPrefix(layer.level)}@${project}.iam.gserviceaccount.com`,
+    regions: layer.regions.map((r) => r.name),
+    controlPlane: layer.capabilities.controlPlane,
+  };
+  if (layer.level !== 0) return base;
+  const runner = cfg["spive:runner"]!;
+  const store = cfg["spive:eventStore"]!;
+  return {
+    ...base,
+    runnerHosts: layer.regions[0]!.zones.flatMap((zone) =>
+      Array.from({ length: runner.hostsPerZone }, (_, i) => ({
+        name: runnerHostName(zone, i),
+        zone,
+        hostname: internalHostname(runnerHostName(zone, i), zone, project),
+        port: runner.apiPort,
+      })),
+    ),
+    eventStore: { project, instance: store.instance, appProfile: "spive-active-active", table: "spive-events" },
+  };
+}
+
+/**
+ * Evaluates a committed stack on the mock engine with its committed config,
+ * exactly as `pulumi preview -s <stack>` would run the program, and records
+ * every resource. The layer below is read from its own committed config.
+ */
+export async function evaluateStack(stack: string, opts: StackEvaluationOptions = {}): Promise<Evaluation> {
+  layerEntry(stack);
+  const dir = opts.stacksDir ?? STACKS_DIR;
+  let raw = readStackFile(stackFilePath(stack, dir));
+  if (opts.mutate) raw = opts.mutate(structuredClone(raw));
+  let refs = opts.stackReferences;
+  if (!refs) {
+    refs = {};
+    const belowStack = (raw["spive:below"] as { stack?: unknown } | undefined)?.stack;
+    if (typeof belowStack === "string") {
+      const belowName = belowStack.split("/").pop()!;
+      refs[belowStack] = offlineLayerOutputs(loadStackConfig(belowName, dir)) as unknown as Record<string, unknown>;
+    }
+  }
+  return evaluate({
+    stack,
+    config: flattenConfig(raw),
+    preview: opts.preview,
+    stackReferences: refs,
+    program: () => runStack(stack),
+  });
+}
+
+/** The folder name of a stacks directory relative to the repository, for messages. */
+export function stacksDirLabel(dir: string): string {
+  return path.relative(path.resolve(STACKS_DIR, ".."), dir) || ".";
+}
