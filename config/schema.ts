@@ -208,11 +208,28 @@ export const BootstrapConfig = z
 /** The rollout policy of a layer upgraded in waves: `spive:rollout`. */
 export const RolloutConfig = z
   .strictObject({
-    canaryRegion: RegionName.describe("The region whose first zone goes first, alone."),
-    growth: z.number().min(1).max(10).default(2).describe("Each wave after the canary may hold up to `growth` × the previous wave's regions."),
-    maxRegionsPerWave: z.number().int().min(1).max(100).default(16).describe("Upper bound of regions (zones) touched by one wave."),
-    bakeSeconds: z.number().int().min(0).max(86400).default(0).describe("Pause between waves, in seconds (0: none)."),
-    waveMinutes: z.number().min(1).max(600).default(10).describe("Estimated rollout time of one wave, for `spive rollout plan`."),
+    canaryRegion: RegionName.describe("The region whose first zone goes first, alone (wave 0); its second zone goes after every region's first zone."),
+    growth: z
+      .number()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe("Batch growth after the canary: wave k may hold up to ⌊growth^k⌋ zones (1, 2, 4, 8, … for 2; 1, 1, 2, 3, 5, … for 1.5; 1 for one zone at a time)."),
+    maxRegionsPerWave: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(16)
+      .describe("Upper bound of regions touched by one wave (a wave holds at most one zone per region, so also of zones)."),
+    bakeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(0)
+      .describe("Pause between consecutive waves, in seconds, as a @pulumiverse/time Sleep re-run on every version (0: none)."),
+    waveMinutes: z.number().min(1).max(600).default(10).describe("Estimated rollout time of one wave, for `spive rollout plan` (not enforced)."),
   })
   .describe("How a version bump rolls through the layer.");
 
