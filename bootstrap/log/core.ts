@@ -1,0 +1,258 @@
+import { isUtf8 } from "node:buffer";
+import { describeValue, type LogError, type Problem } from "./errors";
+import { Reduction, type BootstrapState } from "./reducer";
+import { EVENT_KINDS, type EventKind } from "./schema";
+import { checkComplete, checkEvent, type Reference, type SemanticOptions } from "./semantics";
+import { checkShape } from "./shape";
+
+/**
+ * The line-validator core shared by every entry point (file, buffer, events):
+ * it takes one line at a time — as bytes, text or an already-parsed value —
+ * checks encoding, JSON, shape, order and semantics, folds each event through
+ * the reducer, and collects every error up to a cap. It holds no line after
+ * it has been checked; only the reducer state and the errors grow.
+ */
+
+/** Options of a validation. */
+export interface ValidatorOptions extends SemanticOptions {
+  /** The file name used in errors, e.g. `SpiveProdBootstrap.jsonl`. */
+  readonly file: string;
+  /** Most errors kept (all are counted); default 100. */
+  readonly maxErrors?: number;
+}
+
+/** What a validation found. */
+export interface LogSummary {
+  /** True when the log has no error at all. */
+  readonly ok: boolean;
+  /** The file name used in errors. */
+  readonly file: string;
+  /** The errors, in line order, at most `maxErrors`. */
+  readonly errors: readonly LogError[];
+  /** How many errors there are in total. */
+  readonly errorCount: number;
+  /** True when errors were left out because of the cap. */
+  readonly truncated: boolean;
+  /** How many lines the log has. */
+  readonly lines: number;
+  /** How many lines are well-formed events (all of them in a valid log). */
+  readonly events: number;
+  /** Well-formed events per kind. */
+  readonly counts: Readonly<Record<EventKind, number>>;
+  /**
+   * The position the bootstrap instance must reach to have consumed the whole
+   * log: the End event's position (its line) in a valid log; otherwise the
+   * last line's number.
+   */
+  readonly lastPosition: number;
+  /** What the log creates (the reducer state after its last event). */
+  readonly state: BootstrapState;
+}
+
+/** The default cap on reported errors. */
+export const DEFAULT_MAX_ERRORS = 100;
+
+const BOM = [0xef, 0xbb, 0xbf];
+const NAMESPACE_OF: Partial<Record<EventKind, { namespace: Reference["namespace"]; field: string }>> = {
+  CreateType: { namespace: "type", field: "name" },
+  CreateGateway: { namespace: "gateway", field: "name" },
+  CreateStream: { namespace: "stream", field: "gid" },
+  CreateProcess: { namespace: "process", field: "name" },
+};
+
+interface MutableError {
+  file: string;
+  line: number;
+  kind?: string;
+  path: string;
+  message: string;
+}
+
+/** Finds the byte offset of the first invalid UTF-8 sequence in `b` (only called when `isUtf8` said no). */
+function firstInvalidUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > b.length) return i;
+    if (!isUtf8(b.subarray(i, i + n))) return i;
+    i += n;
+  }
+  return b.length;
+}
+
+/**
+ * Decodes one line's bytes: reports an over-long line (`bytes` null), a BOM
+ * (line 1) and invalid UTF-8; returns the text (BOM removed, invalid bytes
+ * replaced) unless the line was too long to keep.
+ */
+export function decodeLine(bytes: Buffer | null, line: number, length: number, maxLineBytes: number): { text: string | null; problems: Problem[] } {
+  if (bytes === null) {
+    return { text: null, problems: [{ line, path: "", message: `expected a line of at most ${maxLineBytes} bytes, found ${length} bytes` }] };
+  }
+  const problems: Problem[] = [];
+  let b = bytes;
+  if (line === 1 && b.length >= 3 && b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2]) {
+    problems.push({ line, path: "", message: "expected UTF-8 text without a byte-order mark, found a BOM (EF BB BF) at the start of the file" });
+    b = b.subarray(3);
+  }
+  if (!isUtf8(b)) {
+    problems.push({ line, path: "", message: `expected UTF-8 text, found an invalid byte sequence at byte ${firstInvalidUtf8(b) + 1} of the line` });
+  }
+  return { text: b.toString("utf8"), problems };
+}
+
+/** Parses one line's text as JSON; a blank line or a syntax error is a problem. */
+export function parseLine(text: string, line: number): { value: unknown; problem?: undefined; blank?: undefined } | { value?: undefined; problem: Problem; blank: boolean } {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (err) {
+    if (text.trim() === "") return { problem: { line, path: "", message: "expected one JSON event per line, found a blank line" }, blank: true };
+    const reason = (err as Error).message;
+    const short = reason.length > 160 ? `${reason.slice(0, 157)}...` : reason;
+    return { problem: { line, path: "", message: `expected a JSON object (one event), found invalid JSON (${short})` }, blank: false };
+  }
+}
+
+/** Validates a log one line at a time; see the module comment. */
+export class LogValidator {
+  private readonly reduction = new Reduction();
+  private readonly errors: MutableError[] = [];
+  private readonly pendingRefs: { error: MutableError; ref: Reference }[] = [];
+  private readonly poisoned = new Set<string>();
+  private readonly counts = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>;
+  private readonly maxErrors: number;
+  private errorCount = 0;
+  private lines = 0;
+  private events = 0;
+  private endLine = 0;
+  private afterEndReported = false;
+  private lastWhat = "";
+
+  constructor(private readonly opts: ValidatorOptions) {
+    this.maxErrors = Math.max(1, opts.maxErrors ?? DEFAULT_MAX_ERRORS);
+  }
+
+  private add(p: Problem, ref?: Reference): void {
+    this.errorCount++;
+    if (this.errors.length >= this.maxErrors) return;
+    const e: MutableError = p.kind === undefined ? { file: this.opts.file, line: p.line, path: p.path, message: p.message } : { file: this.opts.file, line: p.line, kind: p.kind, path: p.path, message: p.message };
+    this.errors.push(e);
+    if (ref) this.pendingRefs.push({ error: e, ref });
+  }
+
+  /**
+   * Checks one line given as bytes (without its `\n`); `bytes` is null for a
+   * line longer than the reader's cap, whose length is `length`.
+   */
+  pushBytes(bytes: Buffer | null, line: number, length: number, maxLineBytes: number): void {
+    const decoded = decodeLine(bytes, line, length, maxLineBytes);
+    for (const p of decoded.problems) this.add(p);
+    if (decoded.text === null) {
+      this.lines = line;
+      this.lastWhat = "an over-long line";
+      this.afterEnd(line, this.lastWhat);
+      return;
+    }
+    this.pushText(decoded.text, line);
+  }
+
+  /** Checks one line given as text (without its line terminator). */
+  pushText(text: string, line: number): void {
+    const parsed = parseLine(text, line);
+    if (parsed.problem) {
+      this.lines = line;
+      this.lastWhat = parsed.blank ? "a blank line" : "a line that is not JSON";
+      this.add(parsed.problem);
+      this.afterEnd(line, this.lastWhat);
+      return;
+    }
+    this.pushValue(parsed.value, line, text.includes("__proto__") || text.includes("\\u"));
+  }
+
+  /**
+   * Checks one line given as its parsed JSON value. `mayHaveProto` may be
+   * false only when the raw text has neither `__proto__` nor a `\u` escape.
+   */
+  pushValue(value: unknown, line: number, mayHaveProto = true): void {
+    this.lines = line;
+    const shape = checkShape(value, line, mayHaveProto);
+    const kind: EventKind | undefined = shape.event ? shape.event.kind : shape.kind;
+    const what = kind ? `${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind} event` : `${describeValue(value)}, not an event`;
+    this.lastWhat = what;
+
+    if (line === 1 && kind !== undefined && kind !== "Header") this.add({ line, kind, path: "", message: `expected a Header event on line 1, found ${what}` });
+    if (kind === "Header" && line !== 1) this.add({ line, kind, path: "", message: "expected the Header only on line 1, found another Header" });
+    this.afterEnd(line, what, kind);
+
+    if (shape.problems) {
+      for (const p of shape.problems) this.add(p);
+      const ns = kind ? NAMESPACE_OF[kind] : undefined;
+      const name = ns ? (value as Record<string, unknown>)[ns.field] : undefined;
+      if (ns && typeof name === "string" && Object.prototype.hasOwnProperty.call(value, ns.field)) this.poisoned.add(`${ns.namespace}:${name}`);
+      return;
+    }
+    const event = shape.event;
+    this.events++;
+    this.counts[event.kind]++;
+    const state = this.reduction.state;
+    if (event.kind === "CreateInstance" && state.processes.has(event.process) && (!this.opts.zones || this.opts.zones.includes(event.zone)) && !state.instances.has(event.id)) {
+      // The common case on big logs, with nothing to report: skip building the problem list.
+    } else {
+      for (const p of checkEvent(state, event, line, this.opts)) {
+        if (p.ref && this.poisoned.has(`${p.ref.namespace}:${p.ref.name}`)) continue;
+        this.add(p, p.ref);
+      }
+    }
+    if (event.kind === "End" && this.endLine === 0) this.endLine = line;
+    this.reduction.apply(event, line);
+  }
+
+  private afterEnd(line: number, what: string, kind?: string): void {
+    if (this.endLine !== 0 && !this.afterEndReported) {
+      this.afterEndReported = true;
+      this.add({ line, kind, path: "", message: `expected nothing after the End event at line ${this.endLine}, found ${what}` });
+    }
+  }
+
+  /** Ends the log and returns the summary (errors sorted by line). */
+  finish(): LogSummary {
+    const state = this.reduction.state;
+    if (this.lines === 0) {
+      this.add({ line: 1, path: "", message: "expected a Header event on line 1, found an empty file" });
+    } else if (this.endLine === 0) {
+      this.add({ line: this.lines, path: "", message: `expected an End event on the last line, found ${this.lastWhat} (is the log truncated?)` });
+    }
+    for (const p of checkComplete(state, this.opts)) this.add(p);
+    for (const { error, ref } of this.pendingRefs) {
+      const later = lookup(state, ref);
+      if (later !== undefined && later > error.line) error.message += ` (it is created later, at line ${later})`;
+    }
+    const errors = this.errors.slice().sort((a, b) => a.line - b.line);
+    return {
+      ok: this.errorCount === 0,
+      file: this.opts.file,
+      errors,
+      errorCount: this.errorCount,
+      truncated: this.errorCount > errors.length,
+      lines: this.lines,
+      events: this.events,
+      counts: { ...this.counts },
+      lastPosition: this.endLine !== 0 ? this.endLine : this.lines,
+      state,
+    };
+  }
+}
+
+function lookup(state: BootstrapState, ref: Reference): number | undefined {
+  switch (ref.namespace) {
+    case "type":
+      return state.types.get(ref.name)?.position;
+    case "gateway":
+      return state.gateways.get(ref.name)?.position;
+    case "stream":
+      return state.streams.get(ref.name)?.position;
+    case "process":
+      return state.processes.get(ref.name)?.position;
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  CONFIG_KEY_PATTERN,
+  GID_PATTERN,
+  INSTANCE_ID_PATTERN,
+  LAYER_PATTERN,
+  LOG_FORMAT,
+  LOG_FORMAT_VERSION,
+  MAX_LIST_LENGTH,
+  MAX_STRING_LENGTH,
+  NAME_PATTERN,
+  PACKAGE_PATTERN,
+  VERSION_PATTERN,
+  ZONE_PATTERN,
+  type BootstrapEvent,
+} from "./schema";
+
+/**
+ * A hand-written check equivalent to the zod schemas in `schema.ts`, used on
+ * the hot path: it accepts exactly the values the schemas accept (a property
+ * test in `test/bootstrap-log-fast-path.test.ts` cross-checks both on
+ * generated and mutated events) and returns the value itself, uncopied. It
+ * only decides validity; the zod schema explains a rejection.
+ */
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function matches(v: unknown, pattern: RegExp): boolean {
+  return typeof v === "string" && pattern.test(v);
+}
+
+function isStringList(v: unknown, pattern: RegExp | null, min: number, maxLen: number): boolean {
+  if (!Array.isArray(v) || v.length < min || v.length > MAX_LIST_LENGTH) return false;
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== "string" || s.length > maxLen) return false;
+    if (pattern !== null && !pattern.test(s)) return false;
+  }
+  return true;
+}
+
+/** True when `o` has only keys from `allowed` and every key from `required` (own, enumerable keys). */
+function hasKeys(o: Obj, required: readonly string[], optional: readonly string[]): boolean {
+  let seen = 0;
+  for (const k in o) {
+    if (required.includes(k)) seen++;
+    else if (!optional.includes(k)) return false;
+  }
+  return seen === required.length;
+}
+
+function isExtension(v: unknown): boolean {
+  return isObject(v) && hasKeys(v, EXTENSION_KEYS, NONE) && matches(v.package, PACKAGE_PATTERN) && matches(v.version, VERSION_PATTERN);
+}
+
+function isConfig(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  for (const k in v) {
+    if (!CONFIG_KEY_PATTERN.test(k)) return false;
+    const x = v[k];
+    if (typeof x === "string") {
+      if (x.length > MAX_STRING_LENGTH) return false;
+    } else if (typeof x === "number") {
+      if (!Number.isFinite(x)) return false;
+    } else if (typeof x !== "boolean") return false;
+  }
+  return true;
+}
+
+const NONE: readonly string[] = [];
+const EXTENSION_KEYS = ["package", "version"];
+const HEADER_KEYS = ["kind", "format", "version", "layer"];
+const TYPE_KEYS = ["kind", "name", "extension"];
+const GATEWAY_KEYS = ["kind", "name", "role", "extension"];
+const GATEWAY_OPTIONAL = ["config"];
+const STREAM_KEYS = ["kind", "gid", "store", "durable"];
+const PROCESS_KEYS = ["kind", "name", "types", "runner", "gateways", "streams"];
+const INSTANCE_KEYS = ["kind", "id", "process", "zone"];
+const INSTANCE_OPTIONAL = ["args"];
+const END_KEYS = ["kind"];
+
+/** The event if `v` is a valid event exactly as the zod schema defines it, else null. */
+export function fastEvent(v: unknown): BootstrapEvent | null {
+  if (!isObject(v)) return null;
+  let ok: boolean;
+  switch (v.kind) {
+    case "CreateInstance":
+      ok =
+        hasKeys(v, INSTANCE_KEYS, INSTANCE_OPTIONAL) &&
+        matches(v.id, INSTANCE_ID_PATTERN) &&
+        matches(v.process, NAME_PATTERN) &&
+        matches(v.zone, ZONE_PATTERN) &&
+        (v.args === undefined || isStringList(v.args, null, 0, MAX_STRING_LENGTH));
+      break;
+    case "Header":
+      ok = hasKeys(v, HEADER_KEYS, NONE) && v.format === LOG_FORMAT && v.version === LOG_FORMAT_VERSION && matches(v.layer, LAYER_PATTERN);
+      break;
+    case "CreateType":
+      ok = hasKeys(v, TYPE_KEYS, NONE) && matches(v.name, NAME_PATTERN) && isExtension(v.extension);
+      break;
+    case "CreateGateway":
+      ok =
+        hasKeys(v, GATEWAY_KEYS, GATEWAY_OPTIONAL) &&
+        matches(v.name, NAME_PATTERN) &&
+        (v.role === "event-store" || v.role === "runner" || v.role === "alerting") &&
+        isExtension(v.extension) &&
+        (v.config === undefined || isConfig(v.config));
+      break;
+    case "CreateStream":
+      ok = hasKeys(v, STREAM_KEYS, NONE) && matches(v.gid, GID_PATTERN) && matches(v.store, NAME_PATTERN) && typeof v.durable === "boolean";
+      break;
+    case "CreateProcess":
+      ok =
+        hasKeys(v, PROCESS_KEYS, NONE) &&
+        matches(v.name, NAME_PATTERN) &&
+        isStringList(v.types, NAME_PATTERN, 1, Infinity) &&
+        matches(v.runner, NAME_PATTERN) &&
+        isStringList(v.gateways, NAME_PATTERN, 0, Infinity) &&
+        isStringList(v.streams, GID_PATTERN, 0, Infinity);
+      break;
+    case "End":
+      ok = hasKeys(v, END_KEYS, NONE);
+      break;
+    default:
+      ok = false;
+  }
+  return ok ? (v as unknown as BootstrapEvent) : null;
+}

@@ -1,0 +1,135 @@
+import type { z } from "zod";
+import { describeValue, formatFieldPath, type Problem } from "./errors";
+import { fastEvent } from "./fast-path";
+import { EVENT_KINDS, EVENT_SCHEMAS, ExtensionRef, isEventKind, type BootstrapEvent, type EventKind } from "./schema";
+
+/**
+ * The shape check of one parsed line: is it a strict event object of a known
+ * kind? A hand-written fast path (`fast-path.ts`, property-tested to accept
+ * exactly what the zod schemas accept) handles valid events; anything it
+ * rejects goes through the zod schema of its kind, whose issues become
+ * full-sentence problems with field paths.
+ */
+
+/** The result of a shape check: the event, or the problems of the line. */
+export type ShapeResult = { readonly event: BootstrapEvent; readonly problems?: undefined } | { readonly event?: undefined; readonly problems: Problem[]; readonly kind?: EventKind };
+
+const KIND_LIST = EVENT_KINDS.join(", ");
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part as string];
+  }
+  return cur;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function found(v: unknown): string {
+  return v === undefined ? "nothing (the field is missing)" : describeValue(v);
+}
+
+function knownFields(kind: EventKind, path: readonly PropertyKey[]): string {
+  const shape = path.length === 1 && path[0] === "extension" ? ExtensionRef.shape : EVENT_SCHEMAS[kind].shape;
+  return Object.keys(shape).join(", ");
+}
+
+function lengthOf(v: unknown): string {
+  if (Array.isArray(v)) return `${v.length} item${v.length === 1 ? "" : "s"}`;
+  if (typeof v === "string") return `${v.length} characters`;
+  return describeValue(v);
+}
+
+/** Turns one zod issue of a `kind` event into problems (one per unknown key). */
+function issueProblems(kind: EventKind, raw: unknown, issue: z.core.$ZodIssue, line: number): Problem[] {
+  const v = valueAt(raw, issue.path);
+  const at = (path: readonly PropertyKey[], message: string): Problem => ({ line, kind, path: formatFieldPath(path), message });
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys
+        .filter((k) => k !== "__proto__")
+        .map((k) => at([...issue.path, k], `unknown field "${k}"; expected only the fields ${knownFields(kind, issue.path)}`));
+    case "invalid_type":
+      return [at(issue.path, `expected ${article(issue.expected)}, found ${found(v)}`)];
+    case "invalid_value":
+      return [
+        at(
+          issue.path,
+          issue.values.length === 1
+            ? `expected ${JSON.stringify(issue.values[0])}, found ${found(v)}`
+            : `expected one of ${issue.values.map((x) => JSON.stringify(x)).join(", ")}, found ${found(v)}`,
+        ),
+      ];
+    case "invalid_format":
+      return [at(issue.path, `expected ${issue.message}, found ${found(v)}`)];
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      const unit = issue.origin === "string" ? "characters" : "items";
+      const expected = /^(Too|Invalid)/.test(issue.message) ? `${bound} ${unit}` : issue.message;
+      return [at(issue.path, `expected ${expected}, found ${lengthOf(v)}`)];
+    }
+    case "invalid_key": {
+      const key = issue.path[issue.path.length - 1];
+      const inner = issue.issues[0];
+      const expected = inner && inner.code === "invalid_format" ? inner.message : "a valid key";
+      return [at(issue.path, `expected ${expected}, found key ${JSON.stringify(String(key))}`)];
+    }
+    case "invalid_union":
+      return [at(issue.path, `expected a string, a number or a boolean, found ${found(v)}`)];
+    default:
+      return [at(issue.path, `expected ${issue.message.replace(/^Invalid input: /, "")}, found ${found(v)}`)];
+  }
+}
+
+/**
+ * Reports every own `__proto__` key in a parsed value (JSON.parse makes them
+ * own properties, and some validators silently drop them inside records).
+ */
+function protoKeys(value: unknown, kind: string | undefined, line: number, path: PropertyKey[], out: Problem[]): void {
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => protoKeys(item, kind, line, [...path, i], out));
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") {
+      out.push({ line, kind, path: formatFieldPath([...path, key]), message: `unknown field "__proto__"; expected no "__proto__" key anywhere in an event (it could rewrite an object's prototype)` });
+    } else {
+      protoKeys((value as Record<string, unknown>)[key], kind, line, [...path, key], out);
+    }
+  }
+}
+
+/**
+ * Checks the shape of one parsed line. `mayHaveProto` may be false when the
+ * caller knows the raw text cannot contain a `__proto__` key (no `__proto__`
+ * and no `\u` escape in it), which skips a deep scan.
+ */
+export function checkShape(value: unknown, line: number, mayHaveProto = true): ShapeResult {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { problems: [{ line, path: "", message: `expected a JSON object (one event), found ${describeValue(value)}` }] };
+  }
+  const rawKind = Object.prototype.hasOwnProperty.call(value, "kind") ? (value as { kind?: unknown }).kind : undefined;
+  if (!isEventKind(rawKind)) {
+    return { problems: [{ line, path: "kind", message: `expected one of ${KIND_LIST}, found ${found(rawKind)}` }] };
+  }
+  const kind = rawKind;
+  const problems: Problem[] = [];
+  if (mayHaveProto) protoKeys(value, kind, line, [], problems);
+  if (problems.length === 0) {
+    const fast = fastEvent(value);
+    if (fast !== null) return { event: fast };
+  }
+  const res = EVENT_SCHEMAS[kind].safeParse(value);
+  if (res.success) {
+    if (problems.length === 0) return { event: res.data as BootstrapEvent };
+    return { problems, kind };
+  }
+  for (const issue of res.error.issues) problems.push(...issueProblems(kind, value, issue, line));
+  return { problems, kind };
+}
