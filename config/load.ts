@@ -38,7 +38,7 @@ export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
     if (typeof part === "number") out += `[${part}]`;
     else out += out === "" ? String(part) : `.${String(part)}`;
   }
-  return out || "(root)";
+  return out || "config";
 }
 
 function valueAt(root: unknown, keyPath: readonly PropertyKey[]): unknown {
@@ -64,7 +64,7 @@ export function formatIssues(source: string, raw: unknown, issues: readonly z.co
       return `${source} > ${where}: expected only known keys, got unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     }
     const where = formatKeyPath(issue.path);
-    let msg = issue.message.replace(/^Invalid input: /, "");
+    let msg = issue.message.replace(/^[A-Z][A-Za-z ]*: (?=expected)/, "");
     if (!/\bgot\b/.test(msg)) {
       if (!/^expected\b/i.test(msg)) msg = `expected ${msg}`;
       msg = `${msg.replace(/, received .*$/, "")}, got ${describeValue(valueAt(raw, issue.path))}`;

@@ -1,0 +1,97 @@
+/**
+ * `npm run bench:plan`: how fast the program evaluates on Pulumi's mock engine.
+ * Prints, per committed stack, the resources and seconds to evaluate; prod1 at
+ * 10, 20 and all regions (growth should be linear); and the ratio of prod1's
+ * time to registering the same number of bare resources under the same mock
+ * engine, measured in the same run.
+ */
+import * as os from "node:os";
+import * as pulumi from "@pulumi/pulumi";
+import { evaluate } from "../plan/recorder";
+import { evaluateStack } from "../plan/stack";
+import { KNOWN_STACKS } from "../layers/registry";
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t = process.hrtime.bigint();
+  const value = await fn();
+  return { value, seconds: Number(process.hrtime.bigint() - t) / 1e9 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function bare(count: number): Promise<number> {
+  const r = await timed(() =>
+    evaluate({
+      stack: "bench",
+      config: {},
+      program: async () => {
+        for (let i = 0; i < count; i++) new pulumi.CustomResource("bench:index:Bare", `bare-${i}`, { index: i, name: `bare-${i}` });
+        return {};
+      },
+    }),
+  );
+  return r.seconds;
+}
+
+async function prod1WithRegions(n: number): Promise<{ resources: number; seconds: number }> {
+  const r = await timed(() =>
+    evaluateStack("prod1", {
+      mutate: (raw) => {
+        const layer = raw["spive:layer"] as { regions: { name: string }[] };
+        layer.regions = layer.regions.slice(0, n);
+        const rollout = raw["spive:rollout"] as { canaryRegion: string };
+        if (!layer.regions.some((x) => x.name === rollout.canaryRegion)) rollout.canaryRegion = layer.regions[0]!.name;
+        return raw;
+      },
+    }),
+  );
+  return { resources: r.value.resources.length, seconds: r.seconds };
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  console.log(`bench:plan — ${os.cpus().length} cores, node ${process.version}, median of ${runs} runs each\n`);
+  await evaluateStack("prod0"); // warm-up: module loading and JIT
+  console.log("stack   resources   seconds");
+  for (const stack of KNOWN_STACKS) {
+    const times: number[] = [];
+    let resources = 0;
+    for (let i = 0; i < runs; i++) {
+      const r = await timed(() => evaluateStack(stack));
+      times.push(r.seconds);
+      resources = r.value.resources.length;
+    }
+    console.log(`${stack.padEnd(7)} ${String(resources).padStart(9)}   ${median(times).toFixed(2)}`);
+  }
+  console.log("\nprod1 growth (regions → resources, seconds, ms per region)");
+  const points: { n: number; resources: number; seconds: number }[] = [];
+  for (const n of [10, 20, 42]) {
+    const times: number[] = [];
+    let resources = 0;
+    for (let i = 0; i < runs; i++) {
+      const r = await prod1WithRegions(n);
+      times.push(r.seconds);
+      resources = r.resources;
+    }
+    points.push({ n, resources, seconds: median(times) });
+    console.log(`  ${String(n).padStart(2)} regions: ${String(resources).padStart(5)} resources  ${median(times).toFixed(2)} s  ${((median(times) * 1000) / n).toFixed(0)} ms/region`);
+  }
+  const all = points[points.length - 1]!;
+  const bareTimes: number[] = [];
+  for (let i = 0; i < runs; i++) bareTimes.push(await bare(all.resources));
+  const bareMedian = median(bareTimes);
+  const ratio = all.seconds / bareMedian;
+  const linearity = (all.seconds / all.n) / (points[0]!.seconds / points[0]!.n);
+  console.log(`\nbare resources under mocks: ${all.resources} in ${bareMedian.toFixed(2)} s`);
+  console.log(`prod1 (all ${all.n} regions): ${all.seconds.toFixed(2)} s — target < 10 s: ${all.seconds < 10 ? "met" : "NOT met"}`);
+  console.log(`ratio prod1 / bare: ${ratio.toFixed(2)} — target ≤ 2: ${ratio <= 2 ? "met" : "NOT met"}`);
+  console.log(`per-region cost at ${all.n} vs ${points[0]!.n} regions: ×${linearity.toFixed(2)} (1.00 = perfectly linear)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

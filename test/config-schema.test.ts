@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadStackConfig, parseStackConfig, readStackFile, stackFilePath } from "../config/load";
+import { KNOWN_STACKS } from "../layers/registry";
+
+type Raw = Record<string, any>;
+const committed = (stack: string): Raw => structuredClone(readStackFile(stackFilePath(stack)));
+
+function problemsOf(stack: string, mutate: (raw: Raw) => void): string[] {
+  const raw = committed(stack);
+  mutate(raw);
+  try {
+    parseStackConfig(raw, `stacks/Pulumi.${stack}.yaml`);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error("expected the config to be rejected, but it was accepted");
+}
+
+describe("committed stack configs", () => {
+  it.each(KNOWN_STACKS)("%s validates", (stack) => {
+    const cfg = loadStackConfig(stack);
+    expect(cfg["spive:layer"].level).toBe(Number(stack.slice(-1)));
+  });
+
+  it("prod1 lists every current GCP region, two zones each, at least 2 shards", () => {
+    const layer = loadStackConfig("prod1")["spive:layer"];
+    expect(layer.regions.length).toBeGreaterThanOrEqual(40);
+    expect(layer.shards).toBeGreaterThanOrEqual(2);
+    for (const r of layer.regions) expect(r.zones).toHaveLength(2);
+  });
+});
+
+// One row per config rule: the mutation, and the exact message it must give.
+const RULES: [string, string, (raw: Raw) => void, string][] = [
+  ["prod1", "three zones in a region", (r) => r["spive:layer"].regions[3].zones.push("asia-northeast1-c"),
+    "stacks/Pulumi.prod1.yaml > spive:layer.regions[3].zones: expected exactly 2 zones, got 3 (asia-northeast1-a, asia-northeast1-b, asia-northeast1-c)"],
+  ["prod1", "a zone of another region", (r) => (r["spive:layer"].regions[0].zones[1] = "europe-west1-b"),
+    'stacks/Pulumi.prod1.yaml > spive:layer.regions[0].zones[1]: expected a zone of region africa-south1, got "europe-west1-b"'],
+  ["prod1", "the same zone twice", (r) => (r["spive:layer"].regions[0].zones[1] = "africa-south1-a"),
+    "stacks/Pulumi.prod1.yaml > spive:layer.regions[0].zones: expected two different zones, got africa-south1-a, africa-south1-a"],
+  ["prod1", "a region listed twice", (r) => r["spive:layer"].regions.push(structuredClone(r["spive:layer"].regions[0])),
+    'stacks/Pulumi.prod1.yaml > spive:layer.regions[42].name: expected each region once, got "africa-south1" again (first at regions[0])'],
+  ["prod1", "a malformed zone name", (r) => (r["spive:layer"].regions[0].zones[0] = "Africa South"),
+    'stacks/Pulumi.prod1.yaml > spive:layer.regions[0].zones[0]: expected a GCP zone name such as europe-west1-b, got "Africa South"'],
+  ["prod1", "a sharded layer with one shard", (r) => (r["spive:layer"].shards = 1),
+    "stacks/Pulumi.prod1.yaml > spive:layer.shards: expected at least 2 shards on a sharded layer, got 1"],
+  ["prod1", "shards of the wrong type", (r) => (r["spive:layer"].shards = "two"),
+    'stacks/Pulumi.prod1.yaml > spive:layer.shards: expected number, got "two"'],
+  ["prod1", "an unknown key", (r) => (r["spive:layer"].colour = "blue"),
+    'stacks/Pulumi.prod1.yaml > spive:layer: expected only known keys, got unknown key "colour"'],
+  ["prod1", "an unknown spive: key", (r) => (r["spive:flavour"] = "vanilla"),
+    'stacks/Pulumi.prod1.yaml > config: expected only known keys, got unknown key "spive:flavour"'],
+  ["prod1", "a missing project", (r) => delete r["gcp:project"],
+    "stacks/Pulumi.prod1.yaml > gcp:project: expected string, got nothing"],
+  ["prod1", "a malformed project", (r) => (r["gcp:project"] = "Spive_Prod1"),
+    'stacks/Pulumi.prod1.yaml > gcp:project: expected a GCP project id (6-30 lowercase letters, digits or hyphens, starting with a letter), got "Spive_Prod1"'],
+  ["prod1", "a malformed version", (r) => (r["spive:layer"].version = "latest"),
+    'stacks/Pulumi.prod1.yaml > spive:layer.version: expected a version such as 2026.11.3, got "latest"'],
+  ["prod1", "an authorized network open to the internet", (r) => r["spive:network"].authorizedNetworks.push({ name: "all", cidr: "0.0.0.0/0" }),
+    'stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[1].cidr: expected a bounded network, not the whole internet (/0), got "0.0.0.0/0"'],
+  ["prod1", "a canary outside the layer", (r) => (r["spive:rollout"].canaryRegion = "mars-north1"),
+    "stacks/Pulumi.prod1.yaml > spive:rollout.canaryRegion: expected one of the layer's regions"],
+  ["prod1", "no below reference", (r) => delete r["spive:below"],
+    "stacks/Pulumi.prod1.yaml > spive:below: expected the stack of level 0, which manages this layer, got nothing"],
+  ["prod1", "a bootstrap block above level 0", (r) => (r["spive:bootstrap"] = {}),
+    "stacks/Pulumi.prod1.yaml > spive:bootstrap: expected no bootstrap block on level 1 (only prod-0 is bootstrapped), got one"],
+  ["prod1", "a single replica per placement", (r) => (r["spive:layer"].workload.replicas = 1),
+    "stacks/Pulumi.prod1.yaml > spive:layer.workload.replicas: expected at least 2 replicas per placement on level 1, got 1"],
+  ["prod2", "autoscaling bounds inverted", (r) => (r["spive:layer"].nodePool.maxNodesPerZone = 1),
+    "stacks/Pulumi.prod2.yaml > spive:layer.nodePool.maxNodesPerZone: expected more than minNodesPerZone (1), got 1"],
+  ["prod2", "HPA bounds inverted", (r) => (r["spive:layer"].workload.maxReplicas = 2),
+    "stacks/Pulumi.prod2.yaml > spive:layer.workload.maxReplicas: expected more than replicas (2), got 2"],
+  ["prod2", "a discoverable layer without DNS", (r) => delete r["spive:dns"],
+    "stacks/Pulumi.prod2.yaml > spive:dns: expected a DNS block on level 2, got nothing"],
+  ["prod0", "three zones on prod0", (r) => r["spive:layer"].regions[0].zones.push("europe-west1-d"),
+    "stacks/Pulumi.prod0.yaml > spive:layer.regions[0].zones: expected exactly 2 zones, got 3 (europe-west1-b, europe-west1-c, europe-west1-d)"],
+  ["prod0", "two regions on prod0", (r) => r["spive:layer"].regions.push({ name: "europe-west4", zones: ["europe-west4-a", "europe-west4-b"] }),
+    "stacks/Pulumi.prod0.yaml > spive:layer.regions: expected exactly 1 region on level 0, got 2"],
+  ["prod0", "a sharded prod0", (r) => (r["spive:layer"].capabilities.sharded = true),
+    "stacks/Pulumi.prod0.yaml > spive:layer.capabilities.sharded: expected false on level 0 (prod-0 is unsharded), got true"],
+  ["prod0", "a discoverable prod0", (r) => (r["spive:layer"].capabilities.discoverable = true),
+    "stacks/Pulumi.prod0.yaml > spive:layer.capabilities.discoverable: expected false on level 0 (prod-0 is hidden), got true"],
+  ["prod0", "prod0 on GKE", (r) => (r["spive:layer"].capabilities.substrate = "gke"),
+    'stacks/Pulumi.prod0.yaml > spive:layer.capabilities.substrate: expected "basic-runner" on level 0, got "gke"'],
+  ["prod0", "no runner block", (r) => delete r["spive:runner"],
+    "stacks/Pulumi.prod0.yaml > spive:runner: expected the runner block on level 0, got nothing"],
+  ["prod0", "a runner port below 1024", (r) => (r["spive:runner"].apiPort = 80),
+    "stacks/Pulumi.prod0.yaml > spive:runner.apiPort: expected number to be >=1024, got 80"],
+  ["prod0", "a phase timeout of zero", (r) => (r["spive:bootstrap"].timeouts.wipeSeconds = 0),
+    "stacks/Pulumi.prod0.yaml > spive:bootstrap.timeouts.wipeSeconds: expected number to be >=1, got 0"],
+];
+
+describe("every config rule gives its promised message", () => {
+  it.each(RULES)("%s: %s", (stack, _what, mutate, message) => {
+    const problems = problemsOf(stack, mutate);
+    expect(problems.join("\n")).toContain(message);
+  });
+
+  it("reports every problem at once, in one error naming the file", () => {
+    const raw = committed("prod1");
+    raw["spive:layer"].regions[3].zones.push("asia-northeast1-c");
+    raw["spive:layer"].shards = "two";
+    raw["spive:network"].authorizedNetworks.push({ name: "all", cidr: "0.0.0.0/0" });
+    expect(() => parseStackConfig(raw, "stacks/Pulumi.prod1.yaml")).toThrowError(/^Invalid stack configuration \(3 problems\):\n {2}stacks\/Pulumi\.prod1\.yaml > /);
+  });
+
+  it("a missing stack file names the file", () => {
+    expect(() => loadStackConfig("prod9")).toThrowError("stacks/Pulumi.prod9.yaml: expected a stack config file, got none (it does not exist or cannot be read)");
+  });
+});
