@@ -146,42 +146,54 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       },
       spec: { type: "ClusterIP", selector: { app: prefix }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
     }, opts);
-    for (const eco of layer.ecosystem) {
-      new SpiveWorkload(`${prefix}-${eco}-${r.name}`, {
-        namespace: region.namespace,
-        app: `${prefix}-${eco}`,
-        labels: { region: r.name, component: eco },
-        image: `${layer.workload.image}-${eco}:${layer.version}`,
-        args: [`--layer=${layer.level}`, `--region=${r.name}`, `--zones=${r.zones.join(",")}`],
-        scale: { replicas: 2 },
-        cpu: "250m",
-        memory: "256Mi",
-        port: layer.workload.port,
-        serviceAccountName: ksaName,
-        provider: region.provider,
-      }, { parent: region });
-    }
   }
 
-  for (const p of placements(layer)) {
-    const region = regions[p.region]!;
-    const wave = waveOf.get(p.zone)!;
-    const w = new SpiveWorkload(p.key, {
-      namespace: region.namespace,
-      app: prefix,
-      labels: { region: p.region, zone: p.zone, shard: String(p.shard), wave: String(wave) },
-      image,
-      args: [`--layer=${layer.level}`, `--region=${p.region}`, `--zone=${p.zone}`, `--shard=${p.shard}`, `--shards=${layer.shards}`],
-      scale,
-      cpu: layer.workload.cpu,
-      memory: layer.workload.memory,
-      port: layer.workload.port,
-      serviceAccountName: ksaName,
-      zone: p.zone,
-      provider: region.provider,
-      dependsOn: gateOf(wave),
-    }, { parent: region });
-    deploymentsByWave[wave]!.push(w.deployment);
+  // Declared wave by wave, so each wave's gate lists the complete previous wave.
+  // Ecosystem workloads ride in the wave of their region's first zone.
+  const all = placements(layer);
+  for (const wave of waves) {
+    const gate = gateOf(wave.index);
+    for (const z of wave.zones) {
+      const region = regions[z.region]!;
+      for (const p of all.filter((x) => x.zone === z.zone)) {
+        const w = new SpiveWorkload(p.key, {
+          namespace: region.namespace,
+          app: prefix,
+          labels: { region: p.region, zone: p.zone, shard: String(p.shard) },
+          deploymentLabels: { "spive.dev/wave": String(wave.index) },
+          image,
+          args: [`--layer=${layer.level}`, `--region=${p.region}`, `--zone=${p.zone}`, `--shard=${p.shard}`, `--shards=${layer.shards}`],
+          scale,
+          cpu: layer.workload.cpu,
+          memory: layer.workload.memory,
+          port: layer.workload.port,
+          serviceAccountName: ksaName,
+          zone: p.zone,
+          provider: region.provider,
+          dependsOn: gate,
+        }, { parent: region });
+        deploymentsByWave[wave.index]!.push(w.deployment);
+      }
+      if (z.zoneIndex !== 0) continue;
+      for (const eco of layer.ecosystem) {
+        const w = new SpiveWorkload(`${prefix}-${eco}-${z.region}`, {
+          namespace: region.namespace,
+          app: `${prefix}-${eco}`,
+          labels: { region: z.region, component: eco },
+          deploymentLabels: { "spive.dev/wave": String(wave.index) },
+          image: `${layer.workload.image}-${eco}:${layer.version}`,
+          args: [`--layer=${layer.level}`, `--region=${z.region}`, `--zones=${layer.regions.find((r) => r.name === z.region)!.zones.join(",")}`],
+          scale: { replicas: 2 },
+          cpu: "250m",
+          memory: "256Mi",
+          port: layer.workload.port,
+          serviceAccountName: ksaName,
+          provider: region.provider,
+          dependsOn: gate,
+        }, { parent: region });
+        deploymentsByWave[wave.index]!.push(w.deployment);
+      }
+    }
   }
 
   let endpoint: string | undefined;

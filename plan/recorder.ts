@@ -32,7 +32,7 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** The resource's inputs, with unknowns and secrets resolved as the mock engine sees them. */
   readonly inputs: Record<string, unknown>;
-  /** URNs this resource explicitly depends on (`dependsOn`). */
+  /** URNs this resource depends on: its `dependsOn` plus the resources its inputs' Outputs come from. */
   readonly dependsOn: readonly string[];
   /** Whether `protect` is set. */
   readonly protect: boolean;

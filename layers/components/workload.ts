@@ -9,6 +9,8 @@ export interface SpiveWorkloadArgs {
   readonly app: string;
   /** Extra pod labels (shard, zone, region). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Labels on the Deployment object only (e.g. its rollout wave), so changing them never restarts pods. */
+  readonly deploymentLabels?: Readonly<Record<string, string>>;
   /** The tagged image. */
   readonly image: string;
   /** Container arguments. */
@@ -32,7 +34,7 @@ export interface SpiveWorkloadArgs {
 }
 
 /** The restricted pod template of a Spive workload: non-root, no privilege escalation, all capabilities dropped, read-only root, RuntimeDefault seccomp, probes, requests = limits, spread across zones and hosts. */
-export function podTemplate(args: Omit<SpiveWorkloadArgs, "namespace" | "provider" | "dependsOn" | "scale">, selector: Record<string, string>): k8s.types.input.core.v1.PodTemplateSpec {
+export function podTemplate(args: Omit<SpiveWorkloadArgs, "namespace" | "provider" | "dependsOn" | "scale" | "deploymentLabels">, selector: Record<string, string>): k8s.types.input.core.v1.PodTemplateSpec {
   const spread: k8s.types.input.core.v1.TopologySpreadConstraint[] = [
     { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: args.zone ? "ScheduleAnyway" : "DoNotSchedule", labelSelector: { matchLabels: selector } },
     { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
@@ -85,7 +87,7 @@ export class SpiveWorkload extends pulumi.ComponentResource {
     const selector: Record<string, string> = { app: args.app, placement: name };
     const fixed = "replicas" in args.scale ? args.scale.replicas : undefined;
     this.deployment = new k8s.apps.v1.Deployment(name, {
-      metadata: { name, namespace: args.namespace, labels: { app: args.app }, annotations: { "pulumi.com/timeoutSeconds": "900" } },
+      metadata: { name, namespace: args.namespace, labels: { app: args.app, ...args.deploymentLabels }, annotations: { "pulumi.com/timeoutSeconds": "900" } },
       spec: {
         ...(fixed !== undefined ? { replicas: fixed } : {}),
         selector: { matchLabels: selector },
