@@ -135,10 +135,10 @@ export function goldenStack(): Record<string, StackResource> {
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const segs = path.split(".");
   let cur: Record<string, unknown> = target;
-  for (const seg of segs.slice(0, -1)) {
-    if (cur[seg] === null || typeof cur[seg] !== "object") cur[seg] = {};
+  segs.slice(0, -1).forEach((seg, i) => {
+    if (cur[seg] === null || typeof cur[seg] !== "object") cur[seg] = /^\d+$/.test(segs[i + 1]!) ? [] : {};
     cur = cur[seg] as Record<string, unknown>;
-  }
+  });
   const last = segs[segs.length - 1]!;
   if (value === undefined) delete cur[last];
   else cur[last] = value;
