@@ -193,12 +193,13 @@ export const BootstrapConfig = z
       .describe("How the deployment container starts the SpiveProdBootstrap instance."),
     timeouts: z
       .strictObject({
-        validateSeconds: z.number().int().min(1).max(3600).default(60),
-        dryReplaySeconds: z.number().int().min(1).max(3600).default(120),
-        wipeSeconds: z.number().int().min(1).max(3600).default(300),
-        startSeconds: z.number().int().min(1).max(3600).default(60),
-        consumeSeconds: z.number().int().min(1).max(7200).default(900),
-        stopSeconds: z.number().int().min(1).max(600).default(30),
+        validateSeconds: z.number().int().min(1).max(3600).default(60).describe("validate: the whole log, streamed."),
+        dryReplaySeconds: z.number().int().min(1).max(3600).default(120).describe("dry-replay: the rehearsal into ephemeral local doubles, start to verify."),
+        wipeSeconds: z.number().int().min(1).max(3600).default(300).describe("wipe: health of every runner host, the parallel wipe, and the empty check."),
+        startSeconds: z.number().int().min(1).max(3600).default(60).describe("start: until the SpiveProdBootstrap instance listens and answers health."),
+        consumeSeconds: z.number().int().min(1).max(7200).default(900).describe("wait: until the instance has consumed the whole log."),
+        stopSeconds: z.number().int().min(1).max(600).default(30).describe("stop: SIGTERM until the instance exits; SIGKILL when half the time (at most 5 s) is left."),
+        verifySeconds: z.number().int().min(1).max(3600).default(60).describe("verify: every runner host runs exactly the log's instances."),
       })
       .prefault({})
       .describe("Bounded timeout of every bootstrap phase, in seconds."),
