@@ -6,6 +6,7 @@ import { REPO_ROOT } from "../config/load";
 import { loadTower, stackNamesIn } from "../diagram/load";
 import { evaluateStack } from "../plan/stack";
 import type { RecordedResource } from "../plan/recorder";
+import { policyReport } from "../policy/report";
 
 /**
  * The small setups in examples/: the tower's height is configuration. Each
@@ -38,10 +39,11 @@ describe.each(EXAMPLES)("examples/$name", (ex) => {
     expect(fs.existsSync(path.join(dir, "README.md"))).toBe(true);
   });
 
-  it("evaluates every stack on the mock engine with the control plane on top and nothing above it", async () => {
+  it("evaluates every stack on the mock engine with the control plane on top, nothing above it, and no policy violation", async () => {
     for (const stack of ex.stacks) {
       const { resources, outputs } = await evaluateStack(stack, { stacksDir: dir });
       const level = Number(stack.slice(4));
+      expect(policyReport(stack, resources).violations).toEqual([]);
       expect(outputs).toMatchObject({ level, controlPlane: stack === ex.top });
       for (const absent of ex.absent) {
         expect(resources.filter((r) => r.name.includes(`spive-${absent}`) || r.urn.includes(`/${absent}`))).toEqual([]);
