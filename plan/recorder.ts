@@ -17,6 +17,10 @@ const settings = require("@pulumi/pulumi/runtime/settings") as {
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const state = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const resproto = require("@pulumi/pulumi/proto/resource_pb") as { RegisterResourceResponse: new () => any };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const structproto = require("google-protobuf/google/protobuf/struct_pb") as { Struct: { fromJavaScript(v: unknown): unknown } };
 
 /** One resource the program declared, as the engine received it. */
 export interface RecordedResource {
@@ -123,25 +127,41 @@ class RecordingMonitor extends MockMonitor {
     return `urn:pulumi:${this.stackName}::${this.projectName}::${qualified}::${name}`;
   }
 
+  // Replaces MockMonitor.registerResource (same behaviour) so inputs are
+  // deserialised once and the recorded copy is the one the mock sees.
   override async registerResource(req: any, callback: (err: any, res: any) => void): Promise<void> {
-    const parent: string = req.getParent();
-    const inputs = pulumi.runtime.deserializeProperties(req.getObject());
-    if (req.getType() !== "pulumi:pulumi:Stack") {
-      this.recorded.push({
-        urn: this.urnOf(parent, req.getType(), req.getName()),
-        type: req.getType(),
-        name: req.getName(),
-        parent: parent && !parent.endsWith("::pulumi:pulumi:Stack::" + `${this.projectName}-${this.stackName}`) ? parent : undefined,
-        custom: req.getCustom(),
-        inputs,
-        dependsOn: (req.getDependenciesList() as string[]).slice().sort(),
-        protect: Boolean(req.getProtect()),
-        ignoreChanges: (req.getIgnorechangesList() as string[]).slice(),
-        provider: req.getProvider() || undefined,
-        read: false,
-      });
+    try {
+      const parent: string = req.getParent();
+      const type: string = req.getType();
+      const name: string = req.getName();
+      const inputs = pulumi.runtime.deserializeProperties(req.getObject());
+      const urn = this.urnOf(parent, type, name);
+      if (type !== "pulumi:pulumi:Stack") {
+        this.recorded.push({
+          urn,
+          type,
+          name,
+          parent: parent || undefined,
+          custom: req.getCustom(),
+          inputs,
+          dependsOn: (req.getDependenciesList() as string[]).slice().sort(),
+          protect: Boolean(req.getProtect()),
+          ignoreChanges: (req.getIgnorechangesList() as string[]).slice(),
+          provider: req.getProvider() || undefined,
+          read: false,
+        });
+      }
+      const result = await this.mocks.newResource({ type, name, inputs, provider: req.getProvider(), custom: req.getCustom(), id: req.getImportid() });
+      const serialized = await pulumi.runtime.serializeProperties("", result.state);
+      this.resources.set(urn, { urn, id: result.id ?? null, state: serialized });
+      const response = new resproto.RegisterResourceResponse();
+      response.setUrn(urn);
+      response.setId(result.id || "");
+      response.setObject(structproto.Struct.fromJavaScript(serialized));
+      callback(null, response);
+    } catch (err) {
+      callback(err, undefined);
     }
-    return super.registerResource(req, callback);
   }
 
   override async readResource(req: any, callback: (err: any, res: any) => void): Promise<void> {
@@ -183,10 +203,14 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   if (running) throw new Error("evaluate: another evaluation is running in this process; evaluations must run one at a time.");
   running = true;
   const project = opts.project ?? "spive-infra";
-  // The runtime captures a stack trace for every resource and promise; mapping
-  // each through source maps (tsx turns them on) dominated evaluation time.
+  // The runtime captures a stack trace for every input property of every
+  // resource (debug aids for leaked promises and source positions), and
+  // formatting them through source maps dominated evaluation time. Offline
+  // evaluation reports errors by message, so it turns both off meanwhile.
   const sourceMaps = process.sourceMapsEnabled;
+  const stackTraceLimit = Error.stackTraceLimit;
   process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
   try {
     const refs = opts.stackReferences ?? {};
     const mocks: Mocks = {
@@ -229,6 +253,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     return { resources, outputs };
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
+    Error.stackTraceLimit = stackTraceLimit;
     running = false;
   }
 }
