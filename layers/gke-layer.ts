@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import type { StackConfig } from "../config/schema";
-import { bakePlan, planWaves, waveGate, waveIndexByZone } from "../rollout";
+import { bakePlan, planWaves, waveGate } from "../rollout";
 import { regionCidrs } from "../topology/cidr";
 import { layerPrefix, placements, zonePlacements } from "../topology/placements";
 import { GKE_MANAGER_ROLES, ManagerGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
@@ -76,7 +76,6 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
 
   const zones = zonePlacements(layer);
   const waves = planWaves(zones, rollout);
-  const waveOf = waveIndexByZone(waves);
   const bakes = bakePlan(waves, rollout, { version: layer.version });
   const deploymentsByWave: k8s.apps.v1.Deployment[][] = waves.map(() => []);
   const sleeps = new Map<string, time.Sleep>();

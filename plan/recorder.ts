@@ -35,7 +35,8 @@ export interface RecordedResource {
   /** True for provider-managed resources, false for components. */
   readonly custom: boolean;
   /** The resource's inputs, with unknowns and secrets resolved as the mock engine sees them. */
-  readonly inputs: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly inputs: Record<string, any>;
   /** URNs this resource depends on: its `dependsOn` plus the resources its inputs' Outputs come from. */
   readonly dependsOn: readonly string[];
   /** Whether `protect` is set. */

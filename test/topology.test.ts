@@ -47,7 +47,7 @@ describe("placements", () => {
       fc.property(topology, (t) => {
         const zs = zonePlacements(t);
         expect(zs).toHaveLength(t.regions.length * 2);
-        t.regions.forEach((r, i) => expect(zs.slice(2 * i, 2 * i + 2).map((z) => z.zoneIndex)).toEqual([0, 1]));
+        t.regions.forEach((_r, i) => expect(zs.slice(2 * i, 2 * i + 2).map((z) => z.zoneIndex)).toEqual([0, 1]));
       }),
     );
   });
