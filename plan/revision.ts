@@ -79,7 +79,10 @@ export async function exportRevision(commit: string, repoRoot: string = REPO_ROO
       archive.on("close", done("git archive"));
       tar.on("close", done("tar -x"));
     });
-    fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
+    const link = path.join(dir, "node_modules");
+    // A revision that committed a node_modules link gets this checkout's instead.
+    if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(link);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(repoRoot, "node_modules"), link, "dir");
     return dir;
   } catch (err) {
     removeExport(dir);
