@@ -189,7 +189,7 @@ export const BootstrapConfig = z
     command: z
       .string()
       .min(1)
-      .default("node bin/spive.js bootstrap instance")
+      .default("node --require tsx/cjs doubles/bin/serve.ts bootstrap-instance")
       .describe("How the deployment container starts the SpiveProdBootstrap instance."),
     timeouts: z
       .strictObject({

@@ -1,0 +1,40 @@
+import { z } from "zod";
+
+/**
+ * The local event store API (HTTP/JSON, `docs/contracts.md`): the durable
+ * event store double the dev-0 bootstrap writes streams to, standing in for
+ * the Bigtable event store of prod-0. Creating a stream is idempotent.
+ */
+
+/** `PUT /v1/streams/{gid}` body. */
+export const CreateStreamRequest = z
+  .strictObject({
+    store: z.string().min(1).describe("The event-store gateway that holds the stream."),
+    durable: z.boolean().describe("Whether the stream survives a wipe."),
+  })
+  .describe("Create a stream (idempotent).");
+
+/** One stream held by the store. */
+export const StoredStream = z
+  .strictObject({
+    gid: z.string(),
+    store: z.string(),
+    durable: z.boolean(),
+    createdAt: z.string().describe("When the stream was first created (ISO 8601); unchanged by repeated creates."),
+  })
+  .describe("A stream in the event store.");
+
+/** `PUT /v1/streams/{gid}` answer. */
+export const CreateStreamResponse = z.strictObject({ created: z.boolean(), stream: StoredStream });
+
+/** `GET /v1/streams` answer. */
+export const StreamList = z.strictObject({ streams: z.array(StoredStream) });
+
+/** A stored stream. */
+export type StoredStream = z.infer<typeof StoredStream>;
+/** A stream creation request. */
+export type CreateStreamRequest = z.infer<typeof CreateStreamRequest>;
+/** A stream creation answer. */
+export type CreateStreamResponse = z.infer<typeof CreateStreamResponse>;
+/** The stream list answer. */
+export type StreamList = z.infer<typeof StreamList>;

@@ -1,0 +1,56 @@
+import type { Binding } from "../contracts/binding";
+import { httpRunnerClient } from "../contracts/clients";
+import type { RunnerInstance } from "../contracts/runner-api";
+
+/**
+ * What an installation runs, asked of every runner host of its binding
+ * through the runner API: the data behind `spive status`.
+ */
+
+/** One runner host's answer. */
+export interface HostStatus {
+  /** The host's name. */
+  readonly name: string;
+  /** Its runner API URL. */
+  readonly url: string;
+  /** The zones it serves. */
+  readonly zones: readonly string[];
+  /** Whether it answered. */
+  readonly reachable: boolean;
+  /** Why it did not answer. */
+  readonly error?: string;
+}
+
+/** The status of an installation. */
+export interface InstallationStatus {
+  /** The target. */
+  readonly target: string;
+  /** Every runner host. */
+  readonly hosts: readonly HostStatus[];
+  /** Every instance on every reachable host, by host then id. */
+  readonly instances: readonly RunnerInstance[];
+}
+
+/** Lists every instance of every runner host of `binding`, in parallel, each call bounded by `timeoutMs`. */
+export async function installationStatus(binding: Binding, timeoutMs = 5_000): Promise<InstallationStatus> {
+  const answers = await Promise.allSettled(binding.runnerHosts.map((h) => httpRunnerClient(h.url).list({ timeoutMs })));
+  const hosts: HostStatus[] = binding.runnerHosts.map((h, i) => {
+    const a = answers[i]!;
+    return a.status === "fulfilled"
+      ? { name: h.name, url: h.url, zones: h.zones, reachable: true }
+      : { name: h.name, url: h.url, zones: h.zones, reachable: false, error: (a.reason as Error).message };
+  });
+  const instances = answers.flatMap((a) => (a.status === "fulfilled" ? a.value.instances : []));
+  return { target: binding.target, hosts, instances };
+}
+
+/** Renders a status as a table: one row per instance, then unreachable hosts. */
+export function formatStatusTable(s: InstallationStatus): string {
+  const head = ["INSTANCE", "HOST", "PROCESS", "ZONE", "STATE", "PID", "STARTED"];
+  const rows = s.instances.map((i) => [i.id, i.host, i.process, i.zone, i.state, i.pid === null ? "-" : String(i.pid), i.startedAt]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join("  ").trimEnd();
+  const out = [`${s.target}: ${s.instances.length} instance(s) on ${s.hosts.filter((h) => h.reachable).length}/${s.hosts.length} runner host(s)`, line(head), ...rows.map(line)];
+  for (const h of s.hosts) if (!h.reachable) out.push(`unreachable: ${h.name} (${h.url}): ${h.error}`);
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,126 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { devBinding, isDevTarget, stateRoot } from "../../doubles/dev";
+import { loadStackConfig, REPO_ROOT, STACKS_DIR } from "../../config/load";
+import type { BootstrapConfig } from "../../config/schema";
+import type { Prod0Outputs } from "../../layers/contract";
+import { parseBinding, type Binding } from "../contracts/binding";
+import type { DriverTimeouts } from "./driver";
+
+/**
+ * Resolves what `spive bootstrap run --target <t>` binds to. Every target
+ * uses the prod0 stack's bootstrap config (log, command, timeouts) and zones;
+ * only the binding differs: prod0 binds to the runner hosts and event store
+ * of the stack's outputs (passed by the Pulumi bootstrap component in
+ * SPIVE_BOOTSTRAP_BINDING), dev-0 and dev-0r to the local doubles.
+ */
+
+/** The environment variable the Pulumi bootstrap component passes the binding in. */
+export const BINDING_ENV = "SPIVE_BOOTSTRAP_BINDING";
+
+/** Every target the driver knows. */
+export const TARGETS = ["prod0", "dev-0", "dev-0r"] as const;
+
+/** A resolved target. */
+export interface ResolvedTarget {
+  /** The target name. */
+  readonly target: string;
+  /** What the run is bound to. */
+  readonly binding: Binding;
+  /** The prod0 stack's bootstrap config. */
+  readonly config: BootstrapConfig;
+  /** The log file (absolute). */
+  readonly logFile: string;
+  /** The prod0 stack's zones. */
+  readonly zones: readonly string[];
+  /** Where the zones come from. */
+  readonly zonesSource: string;
+}
+
+/** Options of `resolveTarget`. */
+export interface ResolveOptions {
+  /** A log file instead of the configured one. */
+  readonly logFile?: string;
+  /** A binding file instead of SPIVE_BOOTSTRAP_BINDING (prod0). */
+  readonly bindingFile?: string;
+  /** The environment (default: process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The stacks folder (default: stacks/). */
+  readonly stacksDir?: string;
+}
+
+/** The binding of prod0 built from the stack's outputs: every runner host (by its internal hostname) and the Bigtable event store. */
+export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore">): Binding {
+  return {
+    target: "prod0",
+    runnerHosts: outputs.runnerHosts.map((h) => ({ name: h.name, zones: [h.zone], url: `http://${h.hostname}:${h.port}` })),
+    eventStore: { kind: "bigtable", ...outputs.eventStore },
+    gateways: {},
+  };
+}
+
+/** Resolves `target`; throws one sentence naming what is missing. */
+export function resolveTarget(target: string, opts: ResolveOptions = {}): ResolvedTarget {
+  const env = opts.env ?? process.env;
+  const dir = opts.stacksDir ?? STACKS_DIR;
+  const cfg = loadStackConfig("prod0", dir);
+  const config = cfg["spive:bootstrap"]!;
+  const stackFile = path.relative(REPO_ROOT, path.join(dir, "Pulumi.prod0.yaml"));
+  let binding: Binding;
+  if (isDevTarget(target)) {
+    binding = devBinding(target, stateRoot(env));
+  } else if (target === "prod0") {
+    if (opts.bindingFile) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(fs.readFileSync(opts.bindingFile, "utf8"));
+      } catch (err) {
+        throw new Error(`--binding ${opts.bindingFile}: expected a readable JSON file, got ${(err as Error).message}.`);
+      }
+      binding = parseBinding(raw, opts.bindingFile);
+    } else if (env[BINDING_ENV]) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(env[BINDING_ENV]!);
+      } catch {
+        throw new Error(`${BINDING_ENV}: expected the JSON binding the prod0 stack passes, got text that is not JSON.`);
+      }
+      binding = parseBinding(raw, BINDING_ENV);
+    } else {
+      throw new Error(`--target prod0: expected the binding from the prod0 stack's outputs in ${BINDING_ENV} (set by the Pulumi bootstrap component) or --binding FILE, got neither.`);
+    }
+  } else {
+    throw new Error(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
+  }
+  return {
+    target,
+    binding,
+    config,
+    logFile: path.resolve(REPO_ROOT, opts.logFile ?? config.log),
+    zones: cfg["spive:layer"].regions[0]!.zones,
+    zonesSource: `${stackFile} > spive:layer.regions[0].zones`,
+  };
+}
+
+/** The driver timeouts from the config, with `--timeout phase=seconds` overrides. */
+export function driverTimeouts(config: BootstrapConfig, overrides: readonly string[] = []): DriverTimeouts {
+  const t: Record<string, number> = { ...config.timeouts };
+  const keys: Record<string, string> = {
+    validate: "validateSeconds",
+    "dry-replay": "dryReplaySeconds",
+    wipe: "wipeSeconds",
+    start: "startSeconds",
+    wait: "consumeSeconds",
+    stop: "stopSeconds",
+    verify: "verifySeconds",
+  };
+  for (const o of overrides) {
+    const m = /^([a-z-]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(o);
+    const key = m ? keys[m[1]!] : undefined;
+    if (!m || !key || !(Number(m[2]) > 0)) {
+      throw new Error(`--timeout: expected <phase>=<seconds> with a phase among ${Object.keys(keys).join(", ")} and seconds > 0, got "${o}".`);
+    }
+    t[key] = Number(m[2]);
+  }
+  return t as unknown as DriverTimeouts;
+}

@@ -1,0 +1,186 @@
+import type { Command } from "commander";
+import { REPO_ROOT } from "../../config/load";
+import { runBootstrap, type DriverEvent, type DriverResult } from "../../bootstrap/driver/driver";
+import { BootstrapPhaseError, InterruptedError } from "../../bootstrap/driver/errors";
+import { parseCommand } from "../../bootstrap/driver/instance-process";
+import { formatStatusTable, installationStatus } from "../../bootstrap/driver/status";
+import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
+import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
+import { bootstrapInstanceMain } from "../../doubles/serve";
+import { bootstrapCommandGroup } from "./bootstrap";
+
+/**
+ * `spive bootstrap run --target <prod0|dev-0|dev-0r>`: the bootstrap driver
+ * (docs/bootstrap.md), the same code path for prod-0 (from `pulumi up`) and
+ * the local doubles. Progress goes to stderr; a failure ends with exactly one
+ * line `spive bootstrap run: bootstrap failed in phase <phase> …` and a
+ * non-zero exit (130/143 after SIGINT/SIGTERM, 1 otherwise).
+ *
+ * `spive bootstrap instance`: the SpiveProdBootstrap double the configured
+ * command starts (the bootstrap instance API, docs/contracts.md).
+ *
+ * `spive bootstrap doubles up|down --target dev-0`: the local doubles that
+ * dev-0/start.sh and dev-0/stop.sh manage.
+ */
+
+/** Renders driver events as progress lines on stderr (a live counter on a terminal). */
+export function progressPrinter(write: (s: string) => void, tty: boolean): (e: DriverEvent) => void {
+  let lastShown = -1;
+  let lastAt = 0;
+  let live = false;
+  const endLive = () => {
+    if (live) write("\n");
+    live = false;
+  };
+  return (e) => {
+    if (e.type === "detail") {
+      endLive();
+      write(`  ${e.message}\n`);
+    } else if (e.type === "phase-start") {
+      endLive();
+      lastShown = -1;
+      write(`bootstrap: ${e.phase} …\n`);
+    } else if (e.type === "phase-end") {
+      endLive();
+      write(`bootstrap: ${e.phase} done in ${e.ms} ms${e.note ? ` (${e.note})` : ""}\n`);
+    } else {
+      const pct = e.lastPosition > 0 ? Math.floor((100 * e.position) / e.lastPosition) : 0;
+      const what = `${e.rehearsal ? "dry-replay" : "wait"}: position ${e.position}/${e.lastPosition} (${pct} %)`;
+      if (tty) {
+        write(`\rbootstrap: ${what}`);
+        live = true;
+      } else if (pct >= lastShown + 10 || Date.now() - lastAt > 5_000 || e.position === e.lastPosition) {
+        if (e.position === lastShown && e.position !== e.lastPosition) return;
+        write(`bootstrap: ${what}\n`);
+        lastShown = pct;
+        lastAt = Date.now();
+      }
+    }
+  };
+}
+
+/** One line summing up a successful run. */
+export function describeResult(target: string, r: DriverResult): string {
+  const total = Object.values(r.phaseMs).reduce((a, b) => a + (b ?? 0), 0);
+  return `bootstrap of ${target} done in ${(total / 1000).toFixed(1)} s: ${r.instances} instances running, log consumed to position ${r.lastPosition}, instance stopped ${r.stopDelayMs ?? "?"} ms after its last event.\n`;
+}
+
+interface RunOptions {
+  target: string;
+  log?: string;
+  binding?: string;
+  timeout: string[];
+  json?: boolean;
+  up?: boolean;
+  status?: boolean;
+}
+
+async function runAction(opts: RunOptions): Promise<void> {
+  const fail = (msg: string, code = 1) => {
+    process.stderr.write(`spive bootstrap run: ${msg}\n`);
+    process.exitCode = code;
+  };
+  let resolved;
+  let timeouts;
+  try {
+    if (opts.up) {
+      if (!isDevTarget(opts.target)) throw new Error(`--up: expected a local target (${DEV_TARGETS.join(", ")}), got "${opts.target}".`);
+      const { state, reused } = await devUp(opts.target);
+      for (const p of state.processes) process.stderr.write(`${opts.target}: ${reused ? "reusing" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
+    }
+    resolved = resolveTarget(opts.target, { logFile: opts.log, bindingFile: opts.binding });
+    timeouts = driverTimeouts(resolved.config, opts.timeout);
+  } catch (err) {
+    fail(`bootstrap failed in phase validate: ${(err as Error).message}`);
+    return;
+  }
+  const controller = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = sig;
+    process.stderr.write(`\nbootstrap: ${sig} received, stopping the bootstrap instance …\n`);
+    controller.abort(new InterruptedError(sig));
+  };
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  try {
+    const result = await runBootstrap({
+      logFile: resolved.logFile,
+      zones: resolved.zones,
+      zonesSource: resolved.zonesSource,
+      binding: resolved.binding,
+      timeouts,
+      instanceCommand: parseCommand(resolved.config.command),
+      cwd: REPO_ROOT,
+      signal: controller.signal,
+      report: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY)),
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify({ target: opts.target, ...result }, null, 2)}\n` : describeResult(opts.target, result));
+    if (opts.status) process.stdout.write(`\n${formatStatusTable(await installationStatus(resolved.binding))}`);
+  } catch (err) {
+    const code = interrupted === "SIGINT" ? 130 : interrupted === "SIGTERM" ? 143 : 1;
+    fail(err instanceof BootstrapPhaseError ? err.message : `bootstrap failed: ${(err as Error).message}`, code);
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  }
+}
+
+/** Adds `bootstrap run`, `bootstrap instance` and `bootstrap doubles up|down` to the bootstrap group. */
+export function register(program: Command): void {
+  const group = bootstrapCommandGroup(program);
+  group
+    .command("run")
+    .description("Run the bootstrap: validate → dry-replay → wipe → start → wait → stop → verify (docs/bootstrap.md).")
+    .requiredOption("--target <target>", `what to bootstrap: ${TARGETS.join(", ")}`)
+    .option("--log <file>", "the bootstrap log (default: spive:bootstrap.log of the prod0 stack)")
+    .option("--binding <file>", "prod0 only: the binding JSON instead of SPIVE_BOOTSTRAP_BINDING")
+    .option("--timeout <phase=seconds>", "override a phase timeout (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--json", "print the result as JSON")
+    .option("--up", "local targets: bring up the doubles first (or reuse the running ones)")
+    .option("--status", "print the status table after a successful run")
+    .action(runAction);
+  group
+    .command("instance")
+    .description("Serve a SpiveProdBootstrap instance (the local double): consume the log into the binding (docs/contracts.md).")
+    .requiredOption("--log <file>", "the bootstrap log")
+    .requiredOption("--binding <file>", "the infrastructure binding (JSON)")
+    .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .action(bootstrapInstanceMain);
+  const doubles = group.command("doubles").description("The local doubles of prod-0 (dev-0: one runner host; dev-0r: one per zone).");
+  const target = (t: string) => {
+    if (!isDevTarget(t)) throw new Error(`--target: expected one of ${DEV_TARGETS.join(", ")}, got "${t}".`);
+    return t;
+  };
+  doubles
+    .command("up")
+    .description("Start the doubles (or reuse the running ones).")
+    .requiredOption("--target <target>", DEV_TARGETS.join(" or "))
+    .action(async (o: { target: string }) => {
+      try {
+        const { state, reused } = await devUp(target(o.target));
+        for (const p of state.processes) process.stderr.write(`${reused ? "reused" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
+      } catch (err) {
+        process.stderr.write(`spive bootstrap doubles up: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+  doubles
+    .command("down")
+    .description("Stop every double of the target (default: every local target) and every instance they run.")
+    .option("--target <target>", DEV_TARGETS.join(" or "))
+    .action(async (o: { target?: string }) => {
+      try {
+        for (const t of o.target ? [target(o.target)] : DEV_TARGETS) {
+          const { stopped } = await devDown(t);
+          process.stderr.write(`${t}: stopped ${stopped} double(s) and the instances they ran.\n`);
+        }
+      } catch (err) {
+        process.stderr.write(`spive bootstrap doubles down: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,92 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CreateStreamRequest, type StoredStream } from "../bootstrap/contracts/event-store-api";
+import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
+
+/**
+ * The durable local event store double: serves the local event store API
+ * (docs/contracts.md) on loopback and keeps every stream in
+ * `<dir>/streams.jsonl`, appended and fsynced before the answer, so streams
+ * survive a restart and a wipe of the runner hosts, as durable streams of
+ * prod-0's Bigtable event store do.
+ */
+
+/** The file a store keeps its streams in. */
+export const STREAMS_FILE = "streams.jsonl";
+
+/** A running event store double. */
+export class EventStoreDouble {
+  private readonly streams = new Map<string, StoredStream>();
+  private server: StartedServer | undefined;
+  private readonly file: string;
+
+  /** @param dir the folder that holds the store's data (created if missing). */
+  constructor(
+    private readonly dir: string,
+    private readonly port = 0,
+  ) {
+    this.file = path.join(dir, STREAMS_FILE);
+  }
+
+  /** The base URL once started. */
+  get url(): string {
+    if (!this.server) throw new Error("The event store double is not started; call start() first.");
+    return this.server.url;
+  }
+
+  /** Loads the durable data and starts serving; resolves with the base URL. */
+  async start(): Promise<string> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    if (fs.existsSync(this.file)) {
+      const lines = fs.readFileSync(this.file, "utf8").split("\n");
+      lines.forEach((line, i) => {
+        if (line.trim() === "") return;
+        let s: StoredStream;
+        try {
+          s = JSON.parse(line) as StoredStream;
+        } catch {
+          // A torn last line (the store died mid-append) is dropped: the append was never acknowledged.
+          if (i === lines.length - 1 || lines.slice(i + 1).every((l) => l.trim() === "")) return;
+          throw new Error(`${this.file}:${i + 1}: expected one JSON stream per line, got ${JSON.stringify(line.slice(0, 60))}.`);
+        }
+        if (!this.streams.has(s.gid)) this.streams.set(s.gid, s);
+      });
+    }
+    this.server = await startJsonServer((req) => this.handle(req), this.port);
+    return this.server.url;
+  }
+
+  /** Stops serving. The data stays on disk. */
+  async close(): Promise<void> {
+    await this.server?.close();
+  }
+
+  private handle(req: JsonRequest) {
+    if (req.path === "/v1/health" && req.method === "GET") return { status: 200, body: { ok: true, streams: this.streams.size } };
+    if (req.path === "/v1/streams" && req.method === "GET") return { status: 200, body: { streams: [...this.streams.values()] } };
+    const m = /^\/v1\/streams\/([^/]+)$/.exec(req.path);
+    if (m && req.method === "PUT") {
+      const gid = decodeURIComponent(m[1]!);
+      const parsed = CreateStreamRequest.safeParse(req.body);
+      if (!parsed.success) throw new HttpError(400, `PUT /v1/streams/${gid}: ${parsed.error.issues[0]!.message}.`);
+      const have = this.streams.get(gid);
+      if (have) {
+        if (have.store !== parsed.data.store || have.durable !== parsed.data.durable) {
+          throw new HttpError(409, `Stream ${gid} already exists in store ${have.store} (durable: ${have.durable}); expected the same settings, got store ${parsed.data.store} (durable: ${parsed.data.durable}).`);
+        }
+        return { status: 200, body: { created: false, stream: have } };
+      }
+      const stream: StoredStream = { gid, ...parsed.data, createdAt: new Date().toISOString() };
+      const fd = fs.openSync(this.file, "a");
+      try {
+        fs.writeSync(fd, `${JSON.stringify(stream)}\n`);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      this.streams.set(gid, stream);
+      return { status: 201, body: { created: true, stream } };
+    }
+    throw new HttpError(404, `${req.method} ${req.path} is not part of the local event store API (docs/contracts.md).`);
+  }
+}

@@ -1,0 +1,136 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * The tiny HTTP/JSON server the local doubles share: loopback only, bounded
+ * request bodies, JSON answers, one full-sentence `error` on failures.
+ */
+
+/** The most bytes a request body may have. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** An error a handler throws to answer with a status and one sentence. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** A parsed request as handlers see it. */
+export interface JsonRequest {
+  /** The HTTP method. */
+  readonly method: string;
+  /** The path, without the query. */
+  readonly path: string;
+  /** The query parameters. */
+  readonly query: URLSearchParams;
+  /** The parsed JSON body (undefined when empty). */
+  readonly body: unknown;
+  /** Fires when the client goes away (long polls stop waiting). */
+  readonly closed: AbortSignal;
+}
+
+/** A handler's answer: a status and a JSON body. */
+export interface JsonAnswer {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The JSON body. */
+  readonly body: unknown;
+}
+
+/** Handles one request; throw HttpError for a 4xx/5xx answer. */
+export type JsonHandler = (req: JsonRequest) => Promise<JsonAnswer> | JsonAnswer;
+
+/** A started server. */
+export interface StartedServer {
+  /** The base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** The port. */
+  readonly port: number;
+  /** The node server. */
+  readonly server: http.Server;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+function readBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes; expected a small JSON object.`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("error", reject);
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text === "") return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new HttpError(400, `The request body is not JSON; expected a JSON object, got ${JSON.stringify(text.slice(0, 60))}.`));
+      }
+    });
+  });
+}
+
+/** Starts a JSON server on `host:port` (default 127.0.0.1, any free port). */
+export function startJsonServer(handler: JsonHandler, port = 0, host = "127.0.0.1"): Promise<StartedServer> {
+  const server = http.createServer((req, res) => {
+    const closed = new AbortController();
+    res.on("close", () => closed.abort());
+    const send = (status: number, body: unknown) => {
+      if (res.headersSent || res.destroyed) return;
+      const text = JSON.stringify(body);
+      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), connection: "close" });
+      res.end(text);
+    };
+    void (async () => {
+      try {
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const body = await readBody(req);
+        const answer = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, body, closed: closed.signal });
+        send(answer.status, answer.body);
+      } catch (err) {
+        if (err instanceof HttpError) send(err.status, { error: err.message });
+        else send(500, { error: `Internal error: ${(err as Error).message}` });
+      }
+    })();
+  });
+  server.keepAliveTimeout = 1000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      const addr = server.address() as AddressInfo;
+      resolve({
+        url: `http://${host}:${addr.port}`,
+        port: addr.port,
+        server,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+/** Parses `host:port` (host must be a loopback address); throws a full sentence otherwise. */
+export function parseListen(value: string, flag = "--listen"): { host: string; port: number } {
+  const m = /^(127\.0\.0\.1|localhost|\[::1\]):([0-9]{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    throw new Error(`${flag}: expected a loopback address such as 127.0.0.1:0 (the doubles never listen beyond this machine), got "${value}".`);
+  }
+  return { host: m[1] === "localhost" ? "127.0.0.1" : m[1] === "[::1]" ? "::1" : m[1]!, port };
+}

@@ -1,0 +1,119 @@
+import { Command } from "commander";
+import * as fs from "node:fs";
+import { parseBinding } from "../bootstrap/contracts/binding";
+import { BootstrapInstanceDouble, INSTANCE_FAULT_ENV, instanceFaultFor } from "./bootstrap-instance";
+import { EventStoreDouble } from "./event-store";
+import { parseListen } from "./http-server";
+import { RunnerHostDouble } from "./runner-host";
+
+/**
+ * The standalone entry points of the local doubles, one process each:
+ * `runner-host`, `event-store` and `bootstrap-instance`. Each prints one
+ * line `SPIVE_<ROLE>_LISTENING <url>` on stdout once it serves, and exits on
+ * SIGTERM or SIGINT after stopping what it started. Run through
+ * `doubles/bin/serve.ts` (dev-0, tests) or `spive bootstrap instance`.
+ */
+
+/** The stdout line prefix of a double that listens: `SPIVE_RUNNER_HOST_LISTENING <url>` etc. */
+export function listeningPrefix(role: "runner-host" | "event-store" | "bootstrap-instance"): string {
+  return `SPIVE_${role.toUpperCase().replace(/-/g, "_")}_LISTENING `;
+}
+
+function onTerminate(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    const hardStop = setTimeout(() => process.exit(1), 10_000);
+    hardStop.unref();
+    void stop().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", handler);
+  process.on("SIGINT", handler);
+}
+
+/** Runs the runner host double until SIGTERM. */
+export async function runnerHostMain(opts: { name: string; zones: string; listen: string; refuse?: string; dieOnWipe?: boolean; wipeDelayMs?: string; stopGraceMs?: string }): Promise<void> {
+  const { host, port } = parseListen(opts.listen);
+  const zones = opts.zones.split(",").map((z) => z.trim()).filter(Boolean);
+  if (zones.length === 0) throw new Error(`--zones: expected a comma-separated list of zones, got "${opts.zones}".`);
+  const double: RunnerHostDouble = new RunnerHostDouble({
+    name: opts.name,
+    zones,
+    host,
+    port,
+    stopGraceMs: opts.stopGraceMs ? Number(opts.stopGraceMs) : undefined,
+    faults: {
+      refuse: opts.refuse ? opts.refuse.split(",") : undefined,
+      dieOnWipe: opts.dieOnWipe,
+      wipeDelayMs: opts.wipeDelayMs ? Number(opts.wipeDelayMs) : undefined,
+    },
+    die: () => {
+      double.killAllNow();
+      process.exit(137);
+    },
+  });
+  onTerminate(() => double.close());
+  const url = await double.start();
+  process.stdout.write(`${listeningPrefix("runner-host")}${url}\n`);
+}
+
+/** Runs the event store double until SIGTERM. */
+export async function eventStoreMain(opts: { dir: string; listen: string }): Promise<void> {
+  const { port } = parseListen(opts.listen);
+  const store = new EventStoreDouble(opts.dir, port);
+  onTerminate(() => store.close());
+  const url = await store.start();
+  process.stdout.write(`${listeningPrefix("event-store")}${url}\n`);
+}
+
+/** Runs the SpiveProdBootstrap double until SIGTERM (it never exits by itself, except for an injected crash). */
+export async function bootstrapInstanceMain(opts: { log: string; binding: string; listen: string }): Promise<void> {
+  const listen = parseListen(opts.listen);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(opts.binding, "utf8"));
+  } catch (err) {
+    throw new Error(`--binding ${opts.binding}: expected a readable JSON file, got ${(err as Error).message}.`);
+  }
+  const binding = parseBinding(raw, opts.binding);
+  const fault = instanceFaultFor(process.env[INSTANCE_FAULT_ENV], binding.target);
+  const instance = new BootstrapInstanceDouble({
+    logFile: opts.log,
+    binding,
+    listen,
+    fault,
+    crash: () => process.exit(70),
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
+  onTerminate(() => instance.close());
+  await instance.start();
+}
+
+/** Adds the three double commands to `program`. */
+export function addServeCommands(program: Command): void {
+  program
+    .command("runner-host")
+    .description("A basic runner host double.")
+    .requiredOption("--name <name>", "the host's stable name")
+    .requiredOption("--zones <zones>", "comma-separated zones it serves")
+    .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .option("--refuse <ids>", "fault: refuse these instance ids (comma-separated, * for all)")
+    .option("--die-on-wipe", "fault: die in the middle of a wipe")
+    .option("--wipe-delay-ms <ms>", "fault: a slow wipe")
+    .option("--stop-grace-ms <ms>", "SIGTERM to SIGKILL grace for instances")
+    .action(runnerHostMain);
+  program
+    .command("event-store")
+    .description("The durable local event store double.")
+    .requiredOption("--dir <dir>", "where the streams are kept")
+    .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .action(eventStoreMain);
+  program
+    .command("bootstrap-instance")
+    .description("The SpiveProdBootstrap double.")
+    .requiredOption("--log <file>", "the bootstrap log")
+    .requiredOption("--binding <file>", "the infrastructure binding (JSON)")
+    .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .action(bootstrapInstanceMain);
+}
