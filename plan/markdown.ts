@@ -87,7 +87,7 @@ function changeLine(c: PathChange | EventFieldChange, display: (path: string, v:
 
 function sideNote(label: string, side: SideResult): string | undefined {
   if (side.status === "absent") return `${label}: ${escapeText(side.reason)}`;
-  if (side.status === "failed") return `${label}: the program fails offline: ${code(side.error.split("\n")[0]!.slice(0, 600))}`;
+  if (side.status === "failed") return `${label}: could not be planned offline: ${code(side.error.split("\n")[0]!.slice(0, 600))}`;
   return undefined;
 }
 
@@ -95,6 +95,8 @@ function stackSummary(s: StackReport): Block[] {
   const out: Block[] = [];
   const notes = [sideNote("Base", s.base), sideNote("This revision", s.head)].filter((n): n is string => n !== undefined);
   if (!s.diff) {
+    const counts = [["Base", s.base], ["This revision", s.head]] as const;
+    for (const [label, side] of counts) if (side.status === "ok") notes.push(`${label}: ${plural(side.resources, "resource")}`);
     out.push({ text: `### ${s.stack}: not compared\n\n${notes.map((n) => `- ${n}`).join("\n")}` });
     return out;
   }

@@ -41,13 +41,13 @@ function messageOf(err: unknown): string {
 /**
  * Evaluates `stacks` of the tree at `root`, one at a time, as previews (so no
  * program takes a deployment-only path). A stack without a committed config
- * at that revision is absent; a program that throws is failed with its
- * message. Never throws for a single stack.
+ * at that revision is absent; a program that throws, or a tree without the
+ * offline evaluator, is failed with the reason. Never throws for a single stack.
  */
 export async function planTree(root: string, stacks: readonly string[]): Promise<ChildStackResult[]> {
   const evaluator = path.join(root, "plan", "stack.ts");
   if (!fs.existsSync(evaluator)) {
-    return stacks.map((stack) => ({ stack, status: "absent", reason: "this revision has no offline evaluator (plan/stack.ts), so its stacks cannot be planned" }));
+    return stacks.map((stack) => ({ stack, status: "failed", error: "this revision has no offline evaluator (plan/stack.ts)" }));
   }
   let evaluateStack: EvaluateStack;
   try {

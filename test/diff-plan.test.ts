@@ -123,7 +123,7 @@ describe("resource diff rules", () => {
     const md = renderDiffMarkdown({ ...report(diffPlans(undefined, undefined)), stacks: reports });
     expect(md).toContain("### prod0: 1 added, 0 removed, 0 changed (0 unchanged)");
     expect(md).toContain("- Base: this revision has no stacks/Pulumi.prod0.yaml");
-    expect(md).toContain("### prod1: not compared\n\n- This revision: the program fails offline: `Invalid config`");
-    expect(md).toContain("### prod2: not compared\n\n- Base: the program fails offline: `boom`");
+    expect(md).toContain("### prod1: not compared\n\n- This revision: could not be planned offline: `Invalid config`");
+    expect(md).toContain("### prod2: not compared\n\n- Base: could not be planned offline: `boom`");
   });
 });
