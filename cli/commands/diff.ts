@@ -32,6 +32,9 @@ export function register(program: Command): void {
     .option("--output <file>", "write the Markdown to this file instead of stdout")
     .option("--timeout <seconds>", "bound on planning each revision", String(DEFAULT_PLAN_TIMEOUT_MS / 1000))
     .action(async (stack: string | undefined, opts: DiffOptions) => {
+      process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code !== "EPIPE") throw err;
+      });
       try {
         if (opts.all && stack !== undefined) throw new Error(`give either a stack or --all, not both (got stack ${JSON.stringify(stack)} and --all).`);
         if (!opts.all && stack === undefined) throw new Error(`expected a stack name (one of ${KNOWN_STACKS.join(", ")}) or --all, got neither.`);

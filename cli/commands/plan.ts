@@ -21,6 +21,10 @@ export function register(program: Command): void {
     .option("--json", "print the plan snapshot as JSON")
     .option("--stacks-dir <dir>", "read Pulumi.<stack>.yaml files from this folder instead of stacks/")
     .action(async (stack: string, opts: { json?: boolean; stacksDir?: string }) => {
+      // `spive plan prod1 | head` closes the pipe early; that is not an error.
+      process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code !== "EPIPE") throw err;
+      });
       try {
         if (!KNOWN_STACKS.includes(stack)) {
           throw new Error(`expected a stack name, one of ${KNOWN_STACKS.join(", ")}; got ${JSON.stringify(stack)}.`);
