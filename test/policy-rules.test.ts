@@ -231,6 +231,11 @@ describe("the pack under the Pulumi CLI", () => {
     expect(others).toEqual([]);
   });
 
+  it("docs/policy.md lists every rule with its kind", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "policy.md"), "utf8");
+    for (const r of RULES) expect(doc).toContain(`| \`${r.id}\` | ${r.kind} |`);
+  });
+
   it("is a Node.js pack whose package.json has the version PolicyPack requires and whose dependencies resolve from the pack folder", () => {
     expect(fs.readFileSync(path.join(dir, "PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version?: string; main?: string };

@@ -164,7 +164,7 @@ export const k8sZoneSpread: ResourceRule = {
   kind: "resource",
   id: "k8s-zone-spread",
   description: `Replicated workloads survive a zone loss: a topologySpreadConstraint on ${ZONE_KEY}, or a nodeSelector pinning one zone (a per-zone placement; its siblings cover the other zones).`,
-  control: "Spive reliability R4 (every placement replicated across 2 zones: docs/architecture)",
+  control: "Spive reliability R4 (every region runs in 2 zones and pods spread across them)",
   types: REPLICATED_TYPES,
   appliesTo: only(...REPLICATED_TYPES),
   check: (_type, inputs) => {
