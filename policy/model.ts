@@ -110,14 +110,6 @@ export function at(value: unknown, path: string): unknown {
   return cur;
 }
 
-/** True when `value`, or anything nested in it, is unknown. */
-export function containsUnknown(value: unknown): boolean {
-  if (isUnknown(value)) return true;
-  if (Array.isArray(value)) return value.some(containsUnknown);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
-  return false;
-}
-
 /** Renders a given value for a message: JSON, `unset` for undefined. */
 export function show(value: unknown): string {
   if (value === undefined) return "unset";
