@@ -53,8 +53,14 @@ interface Slot {
 export class RunnerHostDouble {
   private readonly slots = new Map<string, Slot>();
   private server: StartedServer | undefined;
+  private served = 0;
 
   constructor(private readonly opts: RunnerHostOptions) {}
+
+  /** How many API requests the host has received (tests prove that previews make none). */
+  get requests(): number {
+    return this.served;
+  }
 
   /** The base URL once started. */
   get url(): string {
@@ -89,6 +95,7 @@ export class RunnerHostDouble {
   }
 
   private async handle(req: JsonRequest) {
+    this.served++;
     const name = this.opts.name;
     if (req.path === "/v1/health" && req.method === "GET") {
       return { status: 200, body: { ok: true, host: name, zones: [...this.opts.zones], instances: this.slots.size } };

@@ -1,8 +1,15 @@
 import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { bootstrapRunId, logDigest, planBootstrapRun } from "../bootstrap/driver/trigger";
+import { assertLogValid } from "../bootstrap/log/validate";
+import { REPO_ROOT } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { subBlock } from "../topology/cidr";
 import { layerPrefix } from "../topology/placements";
 import { BasicRunner, RUNNER_TAG } from "./components/basic-runner";
+import { ProdBootstrap } from "./components/bootstrap";
 import { ACTIVE_ACTIVE_PROFILE, EVENT_TABLE, EventStore } from "./components/event-store";
 import { NODE_ROLES, ServiceIdentity } from "./components/identity";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
@@ -14,6 +21,11 @@ import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
  * zones, egress only through Cloud NAT, ingress only from the CI deployment
  * network (IAP) to the runner API port, and SpiveProd0's dedicated identity.
  * No external IP, no public DNS, no public load balancer.
+ *
+ * The bootstrap log is validated first, on every evaluation (preview too),
+ * so a bad log fails `pulumi preview -s prod0` before anything is declared;
+ * the ProdBootstrap command then runs the bootstrap driver on every
+ * `pulumi up` (docs/bootstrap.md).
  */
 export async function prod0Program(cfg: StackConfig): Promise<Record<string, unknown>> {
   const project = cfg["gcp:project"];
@@ -22,13 +34,16 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
   const runner = cfg["spive:runner"]!;
   const store = cfg["spive:eventStore"]!;
   const prefix = layerPrefix(0);
+  const bootstrap = cfg["spive:bootstrap"]!;
+  const logFile = path.resolve(REPO_ROOT, bootstrap.log);
+  await assertLogValid(logFile, region.zones, { zonesSource: "stacks/Pulumi.prod0.yaml > spive:layer.regions[0].zones" });
 
   const network = new LayerNetwork(prefix, {
     project,
     prefix,
     subnets: [{ region: region.name, cidr: subBlock(cfg["spive:network"].cidr, 24, 0) }],
   });
-  new gcp.compute.Firewall(`${prefix}-allow-deployer-to-runner-api`, {
+  const deployerFirewall = new gcp.compute.Firewall(`${prefix}-allow-deployer-to-runner-api`, {
     project,
     name: `${prefix}-allow-deployer-to-runner-api`,
     network: network.network.id,
@@ -78,12 +93,23 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     subnetwork: network.subnets[region.name]!.id,
     serviceAccountEmail: app.email,
   });
-  new EventStore(`${prefix}-event-store`, {
+  const eventStore = new EventStore(`${prefix}-event-store`, {
     project,
     instance: store.instance,
     zones: region.zones,
     nodesPerCluster: store.nodesPerCluster,
     writerEmail: app.email,
+  });
+
+  const eventStoreOutputs = { project, instance: store.instance, appProfile: ACTIVE_ACTIVE_PROFILE, table: EVENT_TABLE };
+  new ProdBootstrap(`${prefix}-bootstrap`, {
+    plan: planBootstrapRun(
+      { runnerHosts: runners.hosts, eventStore: eventStoreOutputs },
+      bootstrap,
+      bootstrapRunId(pulumi.runtime.isDryRun(), process.env),
+      logDigest(fs.readFileSync(logFile)),
+    ),
+    after: [runners, eventStore, deployerFirewall],
   });
 
   return {
@@ -93,6 +119,6 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     regions: [region.name],
     controlPlane: layer.capabilities.controlPlane,
     runnerHosts: runners.hosts,
-    eventStore: { project, instance: store.instance, appProfile: ACTIVE_ACTIVE_PROFILE, table: EVENT_TABLE },
+    eventStore: eventStoreOutputs,
   };
 }
