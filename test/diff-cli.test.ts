@@ -20,7 +20,7 @@ function git(...args: string[]): string {
   return execFileSync("git", ["-c", "user.name=spive-test", "-c", "user.email=test@spive.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo, encoding: "utf8" });
 }
 
-function spive(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+function spive(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [path.join(cwd, "bin", "spive.js"), ...args], { cwd, encoding: "utf8", timeout: 150_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -59,9 +59,11 @@ describe("spive diff against a git base revision", () => {
     const instance = events.find((e) => e.kind === "CreateInstance");
     instance.args = [...(instance.args ?? []), "--log-level=debug"];
     fs.writeFileSync(logFile, `${events.map((e) => JSON.stringify(e)).join("\n")}\n`);
-    const tmpBefore = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("spive-base-")).length;
+    // The export of the base and the plan outputs must all be gone afterwards.
+    const leftovers = (): string[] => fs.readdirSync(os.tmpdir()).filter((f) => /^spive-(base|plan)-/.test(f));
+    const before = new Set(leftovers());
 
-    const r = spive(repo, "diff", "prod0", "--base", "HEAD", "--timeout", "120");
+    const r = spive(repo, ["diff", "prod0", "--base", "HEAD", "--timeout", "120"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const md = r.stdout;
@@ -72,11 +74,11 @@ describe("spive diff against a git base revision", () => {
     expect(md).toContain("### SpiveProdBootstrap.jsonl: 0 added, 0 removed, 1 changed, 0 moved events");
     expect(md).toContain(`- **~** \`CreateInstance ${instance.id}\``);
     expect(md).toContain(`  - \`args[${instance.args.length - 1}]\`: (absent) → \`"--log-level=debug"\``);
-    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("spive-base-")).length).toBe(tmpBefore);
+    expect(leftovers().filter((f) => !before.has(f))).toEqual([]);
   });
 
   it("fails with one sentence for a ref that names no commit", () => {
-    const r = spive(repo, "diff", "prod0", "--base", "no-such-branch");
+    const r = spive(repo, ["diff", "prod0", "--base", "no-such-branch"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^spive diff: --base: the git ref "no-such-branch" does not name a commit in .+; fetch it first/);
   });
@@ -84,14 +86,14 @@ describe("spive diff against a git base revision", () => {
 
 describe("spive plan", () => {
   it("prints the same snapshot as the in-process evaluation, as JSON", async () => {
-    const r = spive(REPO_ROOT, "plan", "prod0", "--json");
+    const r = spive(REPO_ROOT, ["plan", "prod0", "--json"]);
     expect(r.status).toBe(0);
     const printed = parseSnapshot(JSON.parse(r.stdout), "spive plan prod0 --json");
     expect(printed).toEqual(snapshotOf("prod0", await evaluateStack("prod0", { preview: true })));
   });
 
   it("refuses an unknown stack with exit code 1", () => {
-    const r = spive(REPO_ROOT, "plan", "prod7");
+    const r = spive(REPO_ROOT, ["plan", "prod7"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('spive plan: expected a stack name, one of prod0, prod1, prod2, prod3; got "prod7".\n');
   });
