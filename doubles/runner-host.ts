@@ -17,7 +17,7 @@ export const DEFAULT_INSTANCE_COMMAND: readonly string[] = ["sleep", "2147483647
 export interface RunnerFaults {
   /** Instance ids the host refuses to start (403); `*` refuses every instance. */
   readonly refuse?: readonly string[];
-  /** On a wipe, stop one instance and then die (the host's process group is killed). */
+  /** On a wipe of a host that holds instances, stop one of them and then die (the host and its instances are killed). */
   readonly dieOnWipe?: boolean;
   /** Delay every wipe by this many milliseconds (a slow host). */
   readonly wipeDelayMs?: number;
@@ -210,7 +210,7 @@ export class RunnerHostDouble {
   private async wipe() {
     const delay = this.opts.faults?.wipeDelayMs ?? 0;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    if (this.opts.faults?.dieOnWipe) {
+    if (this.opts.faults?.dieOnWipe && this.slots.size > 0) {
       const first = this.slots.keys().next();
       if (!first.done) await this.stopInstance(first.value);
       (this.opts.die ?? (() => void this.server?.close()))();

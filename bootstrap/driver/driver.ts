@@ -46,6 +46,7 @@ export type DriverEvent =
   | { readonly type: "phase-start"; readonly phase: PhaseName; readonly rehearsal: boolean }
   | { readonly type: "phase-end"; readonly phase: PhaseName; readonly rehearsal: boolean; readonly ms: number; readonly note?: string }
   | { readonly type: "progress"; readonly rehearsal: boolean; readonly position: number; readonly lastPosition: number }
+  | { readonly type: "instance"; readonly rehearsal: boolean; readonly pid: number | undefined }
   | { readonly type: "detail"; readonly message: string };
 
 /** Everything a run needs; clients are injectable. */
@@ -223,6 +224,7 @@ async function replayPhases(opts: DriverOptions, binding: Binding, state: Bootst
   try {
     const url = await phase("start", async (ctx) => {
       proc = startInstance(opts, binding, workDir);
+      opts.report?.({ type: "instance", rehearsal: false, pid: proc.pid });
       return awaitListening(proc, ctx);
     }, (u) => `SpiveProdBootstrap instance pid ${proc?.pid} listens on ${u}`);
     progress = await phase("wait", (ctx) => waitConsumed(opts, proc!, url, lastPosition, ctx, false), (p) => `consumed ${p.position}/${p.lastPosition}`);
@@ -253,6 +255,7 @@ async function replayPhases(opts: DriverOptions, binding: Binding, state: Bootst
 export async function replay(opts: DriverOptions, binding: Binding, state: BootstrapState, lastPosition: number, ctx: PhaseContext, rehearsal: boolean): Promise<ReplayReport> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-rehearsal-"));
   const proc = startInstance(opts, binding, workDir);
+  opts.report?.({ type: "instance", rehearsal, pid: proc.pid });
   let progress: Progress | undefined;
   let stop: StopReport | null = null;
   try {

@@ -33,6 +33,7 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (e: D
     live = false;
   };
   return (e) => {
+    if (e.type === "instance") return;
     if (e.type === "detail") {
       endLive();
       write(`  ${e.message}\n`);
