@@ -120,6 +120,8 @@ export interface EventMove {
 
 /** The event-level diff of two logs. */
 export interface LogDiff {
+  /** The log's file name, relative to the repository root (the head's, when the revisions differ). */
+  readonly file: string;
   /** Whether the base has the log at all. */
   readonly baseExists: boolean;
   /** Whether the head has the log at all. */
@@ -202,6 +204,7 @@ export function diffLogs(baseText: string | undefined, headText: string | undefi
     if (fields.length === 0 && inOrder.has(e.key)) unchanged++;
   }
   return {
+    file,
     baseExists: baseText !== undefined,
     headExists: headText !== undefined,
     added,

@@ -1,5 +1,5 @@
 import { isEmptyDiff, type PathChange, type PlanDiff } from "./diff";
-import { isEmptyLogDiff, LOG_FILE_NAME, type EventFieldChange, type LogDiff } from "./log-diff";
+import { isEmptyLogDiff, type EventFieldChange, type LogDiff } from "./log-diff";
 import { formatPathValue, formatValue } from "./render";
 import type { JsonValue, PlannedResource } from "./snapshot";
 
@@ -113,7 +113,7 @@ function stackSummary(s: StackReport): Block[] {
 }
 
 function logSummary(log: LogDiff): Block {
-  const title = `### ${LOG_FILE_NAME}`;
+  const title = `### ${escapeText(log.file)}`;
   if (!log.baseExists && !log.headExists) return { text: `${title}: absent in both revisions` };
   if (isEmptyLogDiff(log)) return { text: `${title}: no event changes (${plural(log.unchanged, "event")})` };
   const parts = [
@@ -153,7 +153,7 @@ function stackDetails(s: StackReport): Block[] {
 
 function logDetails(log: LogDiff): Block[] {
   if (isEmptyLogDiff(log)) return [];
-  const blocks: Block[] = [{ text: `<details><summary>${LOG_FILE_NAME}: events</summary>\n\n#### ${LOG_FILE_NAME}`, opens: "</details>" }];
+  const blocks: Block[] = [{ text: `<details><summary>${escapeText(log.file)}: events</summary>\n\n#### ${escapeText(log.file)}`, opens: "</details>" }];
   const item = (text: string): void => {
     blocks.push({ text, tight: blocks.length > 1 });
   };

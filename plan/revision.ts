@@ -2,7 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "../config/load";
+import { readStackFile, REPO_ROOT } from "../config/load";
 import { diffPlans } from "./diff";
 import { diffLogs, LOG_FILE_NAME } from "./log-diff";
 import type { DiffReport, SideResult, StackReport } from "./markdown";
@@ -174,6 +174,22 @@ function readIfExists(file: string): string | undefined {
 }
 
 /**
+ * The bootstrap log of the tree at `root`, relative to it: prod0's
+ * `spive:bootstrap.log` when the config names a path inside the tree,
+ * otherwise the default file name.
+ */
+export function bootstrapLogOf(root: string): string {
+  try {
+    const raw = readStackFile(path.join(root, "stacks", "Pulumi.prod0.yaml"));
+    const log = (raw["spive:bootstrap"] as { log?: unknown } | undefined)?.log;
+    if (typeof log === "string" && log !== "" && !path.isAbsolute(log) && !log.split(/[\\/]/).includes("..")) return path.normalize(log);
+  } catch {
+    // No readable prod0 config at this revision: the default file name applies.
+  }
+  return LOG_FILE_NAME;
+}
+
+/**
  * Compares the working tree with a base revision: resolves the ref, exports
  * the revision, plans both sides concurrently, diffs the plans and (when
  * prod0 is among the stacks) the bootstrap log, and always removes the export.
@@ -185,8 +201,9 @@ export async function compareWithBase(opts: CompareOptions): Promise<DiffReport>
   const dir = await exportRevision(commit, repoRoot);
   try {
     const [base, head] = await Promise.all([planInChild(dir, opts.stacks, timeoutMs), planInChild(repoRoot, opts.stacks, timeoutMs)]);
+    const headLog = bootstrapLogOf(repoRoot);
     const log = opts.stacks.includes("prod0")
-      ? diffLogs(readIfExists(path.join(dir, LOG_FILE_NAME)), readIfExists(path.join(repoRoot, LOG_FILE_NAME)))
+      ? diffLogs(readIfExists(path.join(dir, bootstrapLogOf(dir))), readIfExists(path.join(repoRoot, headLog)), headLog)
       : undefined;
     return {
       baseRef: opts.baseRef,

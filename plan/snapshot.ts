@@ -18,6 +18,21 @@ export const PLAN_FORMAT_VERSION = 1;
 /** How an input the mock engine cannot know during a preview (an output of another resource) appears in a snapshot. */
 export const UNKNOWN_VALUE = "<known after apply>";
 
+/**
+ * How a secret input appears in a snapshot: never its value, since plans are
+ * printed in pull-request comments and CI logs. A change of a secret's value
+ * therefore does not show in a diff; adding or removing one does.
+ */
+export const SECRET_VALUE = "<secret>";
+
+/** How a reference to another resource appears when the engine hands over a resource object rather than its URN. */
+export const RESOURCE_VALUE = "<resource reference>";
+
+// Pulumi's wire markers (@pulumi/pulumi runtime/rpc): the key that tags special
+// values, and the tag of a secret.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
 /** How an input that changes on every run by design appears in a snapshot (see VOLATILE_INPUTS). */
 export const VOLATILE_VALUE = "<changes every run>";
 
@@ -78,13 +93,15 @@ function isUnknownMarker(v: unknown): boolean {
 
 /**
  * Turns any value the mock engine recorded into canonical JSON: object keys
- * sorted, `undefined` members dropped, unknowns replaced by UNKNOWN_VALUE,
- * non-finite numbers and other non-JSON values made into strings. The same
- * value always yields the same JSON text.
+ * sorted, `undefined` members dropped, unknowns, secrets and resource objects
+ * replaced by markers, non-finite numbers and other non-JSON values made into
+ * strings. The same value always yields the same JSON text.
  */
 export function canonicalize(value: unknown): JsonValue {
   if (value === null) return null;
   if (isUnknownMarker(value)) return UNKNOWN_VALUE;
+  if (typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG) return SECRET_VALUE;
+  if (typeof value === "object" && (value as Record<string, unknown>).__pulumiResource === true) return RESOURCE_VALUE;
   switch (typeof value) {
     case "string":
     case "boolean":

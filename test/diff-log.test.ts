@@ -1,9 +1,11 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../config/load";
 import { diffLogs, eventIdentity, isEmptyLogDiff, parseLogText } from "../plan/log-diff";
 import { renderDiffMarkdown } from "../plan/markdown";
+import { bootstrapLogOf } from "../plan/revision";
 
 const LOG = fs.readFileSync(path.join(REPO_ROOT, "SpiveProdBootstrap.jsonl"), "utf8");
 const lines = (): Record<string, any>[] => LOG.trim().split("\n").map((l) => JSON.parse(l));
@@ -83,5 +85,28 @@ describe("bootstrap log event-level diff", () => {
     expect(diffLogs(undefined, LOG)).toMatchObject({ baseExists: false, removed: [], unchanged: 0 });
     expect(diffLogs(undefined, LOG).added).toHaveLength(lines().length);
     expect(diffLogs(LOG, undefined).removed).toHaveLength(lines().length);
+  });
+});
+
+describe("which file is the bootstrap log", () => {
+  it.each([
+    ["logs/prod0.jsonl", path.join("logs", "prod0.jsonl")],
+    ["../outside.jsonl", "SpiveProdBootstrap.jsonl"],
+    ["/etc/passwd", "SpiveProdBootstrap.jsonl"],
+    [undefined, "SpiveProdBootstrap.jsonl"],
+  ])("spive:bootstrap.log %j reads %s", (log, expected) => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "spive-log-of-"));
+    try {
+      fs.mkdirSync(path.join(root, "stacks"));
+      const bootstrap = log === undefined ? "" : `  spive:bootstrap:\n    log: ${JSON.stringify(log)}\n`;
+      fs.writeFileSync(path.join(root, "stacks", "Pulumi.prod0.yaml"), `config:\n  gcp:project: p\n${bootstrap}`);
+      expect(bootstrapLogOf(root)).toBe(expected);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("a tree without a prod0 config reads the default file", () => {
+    expect(bootstrapLogOf(os.tmpdir())).toBe("SpiveProdBootstrap.jsonl");
   });
 });

@@ -1,12 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { renderPlanJson, renderPlanText } from "../plan/render";
-import type { RecordedResource } from "../plan/recorder";
+import * as pulumi from "@pulumi/pulumi";
+import { evaluate, type RecordedResource } from "../plan/recorder";
 import {
   canonicalize,
   flatten,
   parseSnapshot,
   providerUrn,
+  SECRET_VALUE,
   snapshotOf,
   UNKNOWN_VALUE,
   VOLATILE_VALUE,
@@ -73,6 +75,8 @@ describe("canonical values", () => {
     [{ b: 1, a: { d: undefined, c: [1, undefined] } }, { a: { c: [1, null] }, b: 1 }],
     [{ x: { __pulumiUnknown: true } }, { x: UNKNOWN_VALUE }],
     [{ n: Number.POSITIVE_INFINITY, big: BigInt(7) }, { big: "7", n: "Infinity" }],
+    [{ password: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "hunter2" } }, { password: SECRET_VALUE }],
+    [{ provider: { __pulumiResource: true, urn: {} } }, { provider: "<resource reference>" }],
   ])("canonicalize case %#", (input, expected) => {
     expect(JSON.stringify(canonicalize(input))).toBe(JSON.stringify(expected));
   });
@@ -96,6 +100,24 @@ describe("canonical values", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("never prints a secret's value, as recorded by the mock engine", async () => {
+    const evaluation = await evaluate({
+      stack: "prod9",
+      config: {},
+      program: () => {
+        class Thing extends pulumi.CustomResource {
+          constructor(name: string, props: pulumi.Inputs) {
+            super("test:index:Thing", name, props);
+          }
+        }
+        new Thing("thing", { password: pulumi.secret("hunter2"), user: "admin" });
+      },
+    });
+    const snap = snapshotOf("prod9", evaluation);
+    expect(snap.resources.find((r) => r.name === "thing")!.inputs).toEqual({ password: SECRET_VALUE, user: "admin" });
+    expect(renderPlanJson(snap)).not.toContain("hunter2");
   });
 
   it("replaces inputs that change on every run by design, and strips provider ids", () => {
