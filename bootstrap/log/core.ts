@@ -1,9 +1,10 @@
 import { isUtf8 } from "node:buffer";
 import { describeValue, type LogError, type Problem } from "./errors";
-import { Reduction, type BootstrapState } from "./reducer";
-import { EVENT_KINDS, type EventKind } from "./schema";
-import { checkComplete, checkEvent, type Reference, type SemanticOptions } from "./semantics";
-import { checkShape } from "./shape";
+import { Reduction, type BootstrapState, type ProcessRecord } from "./reducer";
+import { fastEvent } from "./fast-path";
+import { EVENT_KINDS, isEventKind, type BootstrapEvent, type EventKind } from "./schema";
+import { checkComplete, checkEvent, duplicateInstanceProblem, type Reference, type SemanticOptions } from "./semantics";
+import { checkShape, type ShapeResult } from "./shape";
 
 /**
  * The line-validator core shared by every entry point (file, buffer, events):
@@ -114,6 +115,11 @@ export function parseLine(text: string, line: number): { value: unknown; problem
   }
 }
 
+/** "CreateType" → "a CreateType event"; other descriptions are kept as they are. */
+function describeWhat(what: string): string {
+  return isEventKind(what) ? `${/^[AEIOU]/.test(what) ? "an" : "a"} ${what} event` : what;
+}
+
 /** Validates a log one line at a time; see the module comment. */
 export class LogValidator {
   private readonly reduction = new Reduction();
@@ -129,8 +135,14 @@ export class LogValidator {
   private afterEndReported = false;
   private lastWhat = "";
 
+  private readonly zoneList: readonly string[] | undefined;
+  private lastProcess: ProcessRecord | undefined;
+  private readonly semantic: SemanticOptions;
+
   constructor(private readonly opts: ValidatorOptions) {
     this.maxErrors = Math.max(1, opts.maxErrors ?? DEFAULT_MAX_ERRORS);
+    this.zoneList = opts.zones ? [...opts.zones] : undefined;
+    this.semantic = { zones: opts.zones, zonesSource: opts.zonesSource, deferInstanceDuplicates: true };
   }
 
   private add(p: Problem, ref?: Reference): void {
@@ -145,7 +157,20 @@ export class LogValidator {
    * Checks one line given as bytes (without its `\n`); `bytes` is null for a
    * line longer than the reader's cap, whose length is `length`.
    */
-  pushBytes(bytes: Buffer | null, line: number, length: number, maxLineBytes: number): void {
+  pushBytes(bytes: Buffer | null, line: number, length: number, maxLineBytes: number, utf8Checked = false): void {
+    if (bytes !== null && line !== 1 && (utf8Checked || isUtf8(bytes))) {
+      // Hot path: no BOM to look for, valid UTF-8; parse without allocating result objects.
+      const text = bytes.toString("utf8");
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        this.pushText(text, line);
+        return;
+      }
+      this.pushValue(value, line);
+      return;
+    }
     const decoded = decodeLine(bytes, line, length, maxLineBytes);
     for (const p of decoded.problems) this.add(p);
     if (decoded.text === null) {
@@ -167,21 +192,25 @@ export class LogValidator {
       this.afterEnd(line, this.lastWhat);
       return;
     }
-    this.pushValue(parsed.value, line, text.includes("__proto__") || text.includes("\\u"));
+    this.pushValue(parsed.value, line);
   }
 
-  /**
-   * Checks one line given as its parsed JSON value. `mayHaveProto` may be
-   * false only when the raw text has neither `__proto__` nor a `\u` escape.
-   */
-  pushValue(value: unknown, line: number, mayHaveProto = true): void {
+  /** Checks one line given as its parsed JSON value. */
+  pushValue(value: unknown, line: number): void {
     this.lines = line;
-    const shape = checkShape(value, line, mayHaveProto);
+    // Hot path: a valid-shaped event, decided by the fast check without allocating.
+    const fast = fastEvent(value);
+    if (fast !== null && line !== 1 && this.endLine === 0) {
+      this.lastWhat = fast.kind;
+      this.accept(fast, line);
+      return;
+    }
+    const shape: ShapeResult = fast !== null ? { event: fast } : checkShape(value, line);
     const kind: EventKind | undefined = shape.event ? shape.event.kind : shape.kind;
-    const what = kind ? `${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind} event` : `${describeValue(value)}, not an event`;
+    const what = kind ?? `${describeValue(value)}, not an event`;
     this.lastWhat = what;
 
-    if (line === 1 && kind !== undefined && kind !== "Header") this.add({ line, kind, path: "", message: `expected a Header event on line 1, found ${what}` });
+    if (line === 1 && kind !== undefined && kind !== "Header") this.add({ line, kind, path: "", message: `expected a Header event on line 1, found ${describeWhat(what)}` });
     if (kind === "Header" && line !== 1) this.add({ line, kind, path: "", message: "expected the Header only on line 1, found another Header" });
     this.afterEnd(line, what, kind);
 
@@ -192,17 +221,30 @@ export class LogValidator {
       if (ns && typeof name === "string" && Object.prototype.hasOwnProperty.call(value, ns.field)) this.poisoned.add(`${ns.namespace}:${name}`);
       return;
     }
-    const event = shape.event;
+    this.accept(shape.event, line);
+  }
+
+  /** Checks a well-formed event's semantics and folds it into the state. */
+  private accept(event: BootstrapEvent, line: number): void {
     this.events++;
     this.counts[event.kind]++;
     const state = this.reduction.state;
-    if (event.kind === "CreateInstance" && state.processes.has(event.process) && (!this.opts.zones || this.opts.zones.includes(event.zone)) && !state.instances.has(event.id)) {
-      // The common case on big logs, with nothing to report: skip building the problem list.
-    } else {
-      for (const p of checkEvent(state, event, line, this.opts)) {
-        if (p.ref && this.poisoned.has(`${p.ref.namespace}:${p.ref.name}`)) continue;
-        this.add(p, p.ref);
+    // The common case on big logs: an instance of a known process in an
+    // allowed zone. It is appended with the shared process and zone names;
+    // duplicate ids are found all at once in finish().
+    if (event.kind === "CreateInstance") {
+      // Instances repeat their process: look it up only when it changes.
+      let process = this.lastProcess;
+      if (process === undefined || process.name !== event.process) process = this.lastProcess = state.processes.get(event.process);
+      const zone = this.zoneList === undefined ? event.zone : this.zoneList[this.zoneList.indexOf(event.zone)];
+      if (process !== undefined && zone !== undefined) {
+        this.reduction.applyInstance(event, line, process.name, zone);
+        return;
       }
+    }
+    for (const p of checkEvent(state, event, line, this.semantic)) {
+      if (p.ref && this.poisoned.has(`${p.ref.namespace}:${p.ref.name}`)) continue;
+      this.add(p, p.ref);
     }
     if (event.kind === "End" && this.endLine === 0) this.endLine = line;
     this.reduction.apply(event, line);
@@ -211,7 +253,7 @@ export class LogValidator {
   private afterEnd(line: number, what: string, kind?: string): void {
     if (this.endLine !== 0 && !this.afterEndReported) {
       this.afterEndReported = true;
-      this.add({ line, kind, path: "", message: `expected nothing after the End event at line ${this.endLine}, found ${what}` });
+      this.add({ line, kind, path: "", message: `expected nothing after the End event at line ${this.endLine}, found ${describeWhat(what)}` });
     }
   }
 
@@ -221,8 +263,9 @@ export class LogValidator {
     if (this.lines === 0) {
       this.add({ line: 1, path: "", message: "expected a Header event on line 1, found an empty file" });
     } else if (this.endLine === 0) {
-      this.add({ line: this.lines, path: "", message: `expected an End event on the last line, found ${this.lastWhat} (is the log truncated?)` });
+      this.add({ line: this.lines, path: "", message: `expected an End event on the last line, found ${describeWhat(this.lastWhat)} (is the log truncated?)` });
     }
+    for (const d of this.reduction.settle()) this.add(duplicateInstanceProblem(d.id, d.position, d.firstPosition));
     for (const p of checkComplete(state, this.opts)) this.add(p);
     for (const { error, ref } of this.pendingRefs) {
       const later = lookup(state, ref);

@@ -1,18 +1,5 @@
-import {
-  CONFIG_KEY_PATTERN,
-  GID_PATTERN,
-  INSTANCE_ID_PATTERN,
-  LAYER_PATTERN,
-  LOG_FORMAT,
-  LOG_FORMAT_VERSION,
-  MAX_LIST_LENGTH,
-  MAX_STRING_LENGTH,
-  NAME_PATTERN,
-  PACKAGE_PATTERN,
-  VERSION_PATTERN,
-  ZONE_PATTERN,
-  type BootstrapEvent,
-} from "./schema";
+import * as schema from "./schema";
+import type { BootstrapEvent } from "./schema";
 
 /**
  * A hand-written check equivalent to the zod schemas in `schema.ts`, used on
@@ -23,6 +10,20 @@ import {
  */
 
 type Obj = Record<string, unknown>;
+
+// Module-level copies: the compiled module reads imports through getters, too slow for a per-line path.
+const CONFIG_KEY_PATTERN = schema.CONFIG_KEY_PATTERN;
+const GID_PATTERN = schema.GID_PATTERN;
+const INSTANCE_ID_PATTERN = schema.INSTANCE_ID_PATTERN;
+const LAYER_PATTERN = schema.LAYER_PATTERN;
+const LOG_FORMAT = schema.LOG_FORMAT;
+const LOG_FORMAT_VERSION = schema.LOG_FORMAT_VERSION;
+const MAX_LIST_LENGTH = schema.MAX_LIST_LENGTH;
+const MAX_STRING_LENGTH = schema.MAX_STRING_LENGTH;
+const NAME_PATTERN = schema.NAME_PATTERN;
+const PACKAGE_PATTERN = schema.PACKAGE_PATTERN;
+const VERSION_PATTERN = schema.VERSION_PATTERN;
+const ZONE_PATTERN = schema.ZONE_PATTERN;
 
 function isObject(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -82,7 +83,16 @@ const INSTANCE_KEYS = ["kind", "id", "process", "zone"];
 const INSTANCE_OPTIONAL = ["args"];
 const END_KEYS = ["kind"];
 
-/** The event if `v` is a valid event exactly as the zod schema defines it, else null. */
+// The last process and zone names that passed their pattern: instances repeat them, so the regex runs once.
+let lastProcess = "";
+let lastZone = "";
+
+/**
+ * The event if `v` is a valid event exactly as the zod schema defines it,
+ * else null. It never accepts a `__proto__` key anywhere: every object it
+ * accepts has only known keys (events, extensions) or pattern-checked keys
+ * (gateway config), and `__proto__` is neither.
+ */
 export function fastEvent(v: unknown): BootstrapEvent | null {
   if (!isObject(v)) return null;
   let ok: boolean;
@@ -91,8 +101,8 @@ export function fastEvent(v: unknown): BootstrapEvent | null {
       ok =
         hasKeys(v, INSTANCE_KEYS, INSTANCE_OPTIONAL) &&
         matches(v.id, INSTANCE_ID_PATTERN) &&
-        matches(v.process, NAME_PATTERN) &&
-        matches(v.zone, ZONE_PATTERN) &&
+        (v.process === lastProcess || (matches(v.process, NAME_PATTERN) && ((lastProcess = v.process as string), true))) &&
+        (v.zone === lastZone || (matches(v.zone, ZONE_PATTERN) && ((lastZone = v.zone as string), true))) &&
         (v.args === undefined || isStringList(v.args, null, 0, MAX_STRING_LENGTH));
       break;
     case "Header":

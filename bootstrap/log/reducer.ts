@@ -1,4 +1,5 @@
-import type { BootstrapEvent, ExtensionRef, GatewayRole } from "./schema";
+import type { BootstrapEvent, CreateInstanceEvent, ExtensionRef, GatewayRole } from "./schema";
+import { IdIndex, IntColumn } from "./id-index";
 import { CORE_TYPES } from "./schema";
 
 /**
@@ -101,8 +102,8 @@ export interface BootstrapState {
   readonly streams: ReadonlyMap<string, StreamRecord>;
   /** Processes by name. */
   readonly processes: ReadonlyMap<string, ProcessRecord>;
-  /** Instances by id. */
-  readonly instances: ReadonlyMap<string, InstanceRecord>;
+  /** Instances by id, in creation order (a compact table; see `InstanceTable`). */
+  readonly instances: InstanceTable;
   /** The position of the last event applied (0 before any). */
   readonly position: number;
   /** The position of the End event, or 0 while the log has not ended. */
@@ -116,13 +117,157 @@ interface DraftState {
   gateways: Map<string, GatewayRecord>;
   streams: Map<string, StreamRecord>;
   processes: Map<string, ProcessRecord>;
-  instances: Map<string, InstanceRecord>;
+  instances: InstanceTable;
   position: number;
   endPosition: number;
 }
 
 const NO_ARGS: readonly string[] = Object.freeze([]);
 const NO_CONFIG: Readonly<Record<string, string | number | boolean>> = Object.freeze({});
+
+/** Largest number of distinct argument lists the table shares between instances. */
+const MAX_INTERNED_ARGS = 4096;
+
+/**
+ * The instances of a state: a read-only map from id to record, stored in
+ * columns (ids in an `IdIndex`, per-row placement, args and position in Int32
+ * columns) so that a million-instance log fits in a few tens of megabytes.
+ * Process and zone names are shared between rows, and so are identical
+ * argument lists (frozen). Records are built on access.
+ *
+ * `add` keeps the first creation of an id. `append` (the validator's bulk
+ * path) does not look first; `settle` then drops later duplicates in one
+ * pass and reports them. Lookups always find the first creation.
+ */
+export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
+  private ids = new IdIndex();
+  private placementOf = new IntColumn();
+  private argsOf = new IntColumn();
+  private positionOf = new IntColumn();
+  private argsList: (readonly string[])[] = [NO_ARGS];
+  private placementList: { readonly process: string; readonly zone: string }[] = [];
+  private placementIndex = new Map<string, Map<string, number>>();
+  private singleArgs = new Map<string, number>();
+  private listArgs = new Map<string, number>();
+
+  /** How many instances there are (later duplicates count until `settle` drops them). */
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** Whether an instance with this id exists. */
+  has(id: string): boolean {
+    return this.ids.rowOf(id) >= 0;
+  }
+
+  /** The instance with this id (its first creation), if any. */
+  get(id: string): InstanceRecord | undefined {
+    const row = this.ids.rowOf(id);
+    return row < 0 ? undefined : this.record(row);
+  }
+
+  /** Every (process, zone) pair that has at least one instance, in order of first appearance. */
+  placements(): readonly { readonly process: string; readonly zone: string }[] {
+    return this.placementList;
+  }
+
+  /**
+   * Adds an instance unless its id exists (the first creation wins); returns
+   * whether it was added. Only the owner of a draft state may call this.
+   */
+  add(id: string, process: string, zone: string, args: readonly string[], position: number): boolean {
+    if (this.ids.rowOf(id) >= 0) return false;
+    this.append(id, process, zone, args, position);
+    return true;
+  }
+
+  /** Appends an instance without looking for its id; call `settle` before relying on uniqueness. */
+  append(id: string, process: string, zone: string, args: readonly string[], position: number): void {
+    this.ids.append(id);
+    this.placementOf.push(this.placement(process, zone));
+    this.argsOf.push(this.intern(args));
+    this.positionOf.push(position);
+  }
+
+  /** Drops instances appended with an id that an earlier one has; returns them with the first one's position. */
+  settle(): { readonly id: string; readonly position: number; readonly firstPosition: number }[] {
+    return this.ids.settle().map((d) => ({ id: this.ids.idAt(d.row), position: this.positionOf.at(d.row)!, firstPosition: this.positionOf.at(d.firstRow)! }));
+  }
+
+  /** A copy that can be changed without changing this table. */
+  clone(): InstanceTable {
+    const t = new InstanceTable();
+    t.ids = this.ids.clone();
+    t.placementOf = this.placementOf.clone();
+    t.argsOf = this.argsOf.clone();
+    t.positionOf = this.positionOf.clone();
+    t.argsList = this.argsList.slice();
+    t.placementList = this.placementList.slice();
+    t.placementIndex = new Map([...this.placementIndex].map(([p, zones]) => [p, new Map(zones)]));
+    t.singleArgs = new Map(this.singleArgs);
+    t.listArgs = new Map(this.listArgs);
+    return t;
+  }
+
+  /** Calls `fn` for every instance, in creation order. */
+  forEach(fn: (value: InstanceRecord, key: string, map: ReadonlyMap<string, InstanceRecord>) => void, thisArg?: unknown): void {
+    for (const r of this.values()) fn.call(thisArg, r, r.id, this);
+  }
+
+  /** The instance ids, in creation order. */
+  *keys(): MapIterator<string> {
+    for (const r of this.values()) yield r.id;
+  }
+
+  /** The instances, in creation order. */
+  *values(): MapIterator<InstanceRecord> {
+    const rows = this.ids.rows;
+    for (let row = 0; row < rows; row++) if (!this.ids.isDead(row)) yield this.record(row);
+  }
+
+  /** `[id, instance]` pairs, in creation order. */
+  *entries(): MapIterator<[string, InstanceRecord]> {
+    for (const r of this.values()) yield [r.id, r];
+  }
+
+  /** Same as `entries()`. */
+  [Symbol.iterator](): MapIterator<[string, InstanceRecord]> {
+    return this.entries();
+  }
+
+  private record(row: number): InstanceRecord {
+    const p = this.placementList[this.placementOf.at(row)!]!;
+    return { id: this.ids.idAt(row), process: p.process, zone: p.zone, args: this.argsList[this.argsOf.at(row)!]!, position: this.positionOf.at(row)! };
+  }
+
+  private placement(process: string, zone: string): number {
+    // Few placements, usually passed the same shared strings: a short scan beats two map lookups.
+    const list = this.placementList;
+    for (let i = 0; i < list.length && i < 8; i++) if (list[i]!.process === process && list[i]!.zone === zone) return i;
+    let zones = this.placementIndex.get(process);
+    if (zones === undefined) this.placementIndex.set(process, (zones = new Map()));
+    let i = zones.get(zone);
+    if (i === undefined) {
+      i = this.placementList.length;
+      this.placementList.push({ process, zone });
+      zones.set(zone, i);
+    }
+    return i;
+  }
+
+  /** The index in `argsList` of a list equal to `args`, shared when it was seen before. */
+  private intern(args: readonly string[]): number {
+    if (args.length === 0) return 0;
+    const map = args.length === 1 ? this.singleArgs : this.listArgs;
+    const key = args.length === 1 ? args[0]! : JSON.stringify(args);
+    const known = map.get(key);
+    if (known !== undefined) return known;
+    const index = this.argsList.length;
+    this.argsList.push(Object.freeze(args.slice()));
+    if (map.size < MAX_INTERNED_ARGS) map.set(key, index);
+    return index;
+  }
+}
 
 /** The state before any event: only the core types exist. */
 export function emptyState(): BootstrapState {
@@ -136,7 +281,7 @@ function emptyDraft(): DraftState {
     gateways: new Map(),
     streams: new Map(),
     processes: new Map(),
-    instances: new Map(),
+    instances: new InstanceTable(),
     position: 0,
     endPosition: 0,
   };
@@ -159,7 +304,7 @@ function copyFor(state: BootstrapState, event: BootstrapEvent): DraftState {
       d.processes = new Map(state.processes);
       break;
     case "CreateInstance":
-      d.instances = new Map(state.instances);
+      d.instances = state.instances.clone();
       break;
     case "Header":
     case "End":
@@ -210,9 +355,7 @@ function applyInPlace(d: DraftState, event: BootstrapEvent, position: number): v
       }
       return;
     case "CreateInstance":
-      if (!d.instances.has(event.id)) {
-        d.instances.set(event.id, { id: event.id, process: event.process, zone: event.zone, args: event.args ?? NO_ARGS, position });
-      }
+      d.instances.add(event.id, event.process, event.zone, event.args ?? NO_ARGS, position);
       return;
     case "End":
       if (d.endPosition === 0) d.endPosition = position;
@@ -238,12 +381,31 @@ export function reduceEvent(state: BootstrapState, event: BootstrapEvent, positi
 export class Reduction {
   private readonly draft: DraftState = emptyDraft();
 
-  /** Applies `event` at `position` (its line number). */
+  /** Applies `event` at `position` (its line number); instances are appended as by `applyInstance`. */
   apply(event: BootstrapEvent, position: number): void {
-    applyInPlace(this.draft, event, position);
+    if (event.kind === "CreateInstance") this.applyInstance(event, position);
+    else applyInPlace(this.draft, event, position);
   }
 
-  /** The state so far. */
+  /**
+   * Appends a CreateInstance event at `position` without looking its id up:
+   * the validator's hot path. Call `settle` at the end to drop (and report)
+   * duplicates; until then the state may hold them.
+   */
+  applyInstance(event: CreateInstanceEvent, position: number, process: string = event.process, zone: string = event.zone): void {
+    this.draft.position = position;
+    this.draft.instances.append(event.id, process, zone, event.args ?? NO_ARGS, position);
+  }
+
+  /**
+   * Drops instances whose id an earlier instance has (the first creation
+   * wins) and returns them; the validator reports each as a duplicate.
+   */
+  settle(): { readonly id: string; readonly position: number; readonly firstPosition: number }[] {
+    return this.draft.instances.settle();
+  }
+
+  /** The state so far (it may hold duplicate instances until `settle`). */
   get state(): BootstrapState {
     return this.draft;
   }
@@ -258,6 +420,7 @@ export function reduceLog(events: Iterable<BootstrapEvent>): BootstrapState {
   const r = new Reduction();
   let position = 0;
   for (const e of events) r.apply(e, ++position);
+  r.settle();
   return r.state;
 }
 

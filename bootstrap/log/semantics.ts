@@ -30,6 +30,13 @@ export interface SemanticOptions {
   readonly zones?: readonly string[];
   /** Where the zones come from, for messages, e.g. `stacks/Pulumi.prod0.yaml > spive:layer.regions[0].zones`. */
   readonly zonesSource?: string;
+  /** Leave duplicate instance ids to the caller (the validator finds them all at once at the end, see `duplicateInstanceProblem`). */
+  readonly deferInstanceDuplicates?: boolean;
+}
+
+/** The problem of an instance id created again at `position` (first at `firstPosition`). */
+export function duplicateInstanceProblem(id: string, position: number, firstPosition: number): SemanticProblem {
+  return { line: position, kind: "CreateInstance", path: "id", message: `instance "${id}" is already created at line ${firstPosition}; expected a unique id` };
 }
 
 const ROLE_WORDS: Record<GatewayRole, string> = {
@@ -103,8 +110,8 @@ export function checkEvent(state: BootstrapState, event: BootstrapEvent, positio
       break;
     }
     case "CreateInstance": {
-      const inst = state.instances.get(event.id);
-      if (inst) add("id", `instance "${event.id}" is already created at line ${inst.position}; expected a unique id`);
+      const inst = opts.deferInstanceDuplicates ? undefined : state.instances.get(event.id);
+      if (inst) out.push(duplicateInstanceProblem(event.id, position, inst.position));
       if (!state.processes.has(event.process)) {
         add("process", `process "${event.process}" is not created before this line`, { namespace: "process", name: event.process });
       }
@@ -126,7 +133,7 @@ export function checkComplete(state: BootstrapState, opts: SemanticOptions = {})
   const zones = opts.zones;
   if (!zones || zones.length === 0) return [];
   const seen = new Map<string, Set<string>>();
-  for (const i of state.instances.values()) {
+  for (const i of state.instances.placements()) {
     let s = seen.get(i.process);
     if (!s) seen.set(i.process, (s = new Set()));
     s.add(i.zone);

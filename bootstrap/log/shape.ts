@@ -106,11 +106,13 @@ function protoKeys(value: unknown, kind: string | undefined, line: number, path:
 }
 
 /**
- * Checks the shape of one parsed line. `mayHaveProto` may be false when the
- * caller knows the raw text cannot contain a `__proto__` key (no `__proto__`
- * and no `\u` escape in it), which skips a deep scan.
+ * Checks the shape of one parsed line: the event, or every problem with it
+ * (including `__proto__` keys, which the fast check never accepts and zod
+ * would silently drop inside records).
  */
-export function checkShape(value: unknown, line: number, mayHaveProto = true): ShapeResult {
+export function checkShape(value: unknown, line: number): ShapeResult {
+  const fast = fastEvent(value);
+  if (fast !== null) return { event: fast };
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { problems: [{ line, path: "", message: `expected a JSON object (one event), found ${describeValue(value)}` }] };
   }
@@ -120,11 +122,7 @@ export function checkShape(value: unknown, line: number, mayHaveProto = true): S
   }
   const kind = rawKind;
   const problems: Problem[] = [];
-  if (mayHaveProto) protoKeys(value, kind, line, [], problems);
-  if (problems.length === 0) {
-    const fast = fastEvent(value);
-    if (fast !== null) return { event: fast };
-  }
+  protoKeys(value, kind, line, [], problems);
   const res = EVENT_SCHEMAS[kind].safeParse(value);
   if (res.success) {
     if (problems.length === 0) return { event: res.data as BootstrapEvent };

@@ -1,0 +1,303 @@
+/**
+ * Compact storage for the million-instance case. Ids are kept as bytes in one
+ * arena with their hashes in an Int32 column — no JS string per id, nothing
+ * for the garbage collector to trace. Appending is sequential; duplicates are
+ * found afterwards in one pass by radix-sorting the hashes (`settle`), and
+ * the open-addressing lookup table is only built when someone looks an id up.
+ * That is what keeps validating a million-instance log within about twice
+ * the cost of merely parsing it, in a few tens of megabytes.
+ */
+
+/** Node's Buffer has a direct latin1 writer that skips `write`'s argument parsing (not in @types/node). */
+type LatinBuffer = Buffer & { latin1Write(s: string, offset: number, length: number): number };
+
+/** The arena's chunk size: ids never straddle chunks, and a full chunk is never copied. */
+const CHUNK_BYTES = 1 << 20;
+
+const PAGE_BITS = 16;
+const PAGE = 1 << PAGE_BITS;
+
+/** A growable column of 32-bit integers, in fixed pages so that growing never copies. */
+export class IntColumn {
+  private pages: Int32Array[] = [];
+  private length = 0;
+
+  /** How many values there are. */
+  get size(): number {
+    return this.length;
+  }
+
+  /** Appends a value. */
+  push(v: number): void {
+    const i = this.length++;
+    const page = i >>> PAGE_BITS;
+    if (page === this.pages.length) this.pages.push(new Int32Array(PAGE));
+    this.pages[page]![i & (PAGE - 1)] = v;
+  }
+
+  /** The value at `i` (undefined past the end). */
+  at(i: number): number | undefined {
+    return i < this.length ? this.pages[i >>> PAGE_BITS]![i & (PAGE - 1)] : undefined;
+  }
+
+  /** The values, copied into one array. */
+  toArray(): Int32Array {
+    const out = new Int32Array(this.length);
+    this.pages.forEach((page, p) => out.set(page.subarray(0, Math.min(PAGE, this.length - p * PAGE)), p * PAGE));
+    return out;
+  }
+
+  /** An independent copy. */
+  clone(): IntColumn {
+    const c = new IntColumn();
+    c.pages = this.pages.map((page) => page.slice());
+    c.length = this.length;
+    return c;
+  }
+}
+
+/** A later row whose id equals an earlier row's. */
+export interface DuplicateRow {
+  /** The later row (it is dropped: the first creation wins). */
+  readonly row: number;
+  /** The first row with the same id. */
+  readonly firstRow: number;
+}
+
+/** Sorts row numbers by their (unsigned) hash, stably: LSD radix sort, 4 passes of 8 bits. */
+function rowsByHash(hashes: Int32Array): Int32Array {
+  const n = hashes.length;
+  let rows = new Int32Array(n);
+  let keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    rows[i] = i;
+    keys[i] = hashes[i]! >>> 0;
+  }
+  let rows2 = new Int32Array(n);
+  let keys2 = new Uint32Array(n);
+  const counts = new Int32Array(256);
+  for (let shift = 0; shift < 32; shift += 8) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & 255]!++;
+    let sum = 0;
+    for (let b = 0; b < 256; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      const at = counts[(k >>> shift) & 255]!++;
+      keys2[at] = k;
+      rows2[at] = rows[i]!;
+    }
+    [rows, rows2] = [rows2, rows];
+    [keys, keys2] = [keys2, keys];
+  }
+  return rows;
+}
+
+/**
+ * An insertion-ordered list of ids made of code units 0–255 (instance ids
+ * are ASCII by schema), each with its row (0, 1, 2, … in insertion order).
+ * Rows marked dead by `settle` (later duplicates) are skipped by lookups.
+ */
+export class IdIndex {
+  private chunks: Buffer[] = [];
+  private chunkWords: Int32Array[] = [];
+  /** Where the next id goes: a global offset, chunk index × CHUNK_BYTES + offset in the chunk. */
+  private used = 0;
+  private starts = new IntColumn();
+  private lengths = new IntColumn();
+  private hashes = new IntColumn();
+  private dead: Uint8Array | null = null;
+  private deadCount = 0;
+  private settled = 0;
+  private slots: Int32Array | null = null;
+  private mask = 0;
+
+  /** How many rows there are, dead or alive. */
+  get rows(): number {
+    return this.starts.size;
+  }
+
+  /** How many live rows there are (after `settle`, the number of distinct ids). */
+  get size(): number {
+    return this.starts.size - this.deadCount;
+  }
+
+  /** Whether `row` was dropped as a later duplicate. */
+  isDead(row: number): boolean {
+    return this.dead !== null && row < this.dead.length && this.dead[row] === 1;
+  }
+
+  /** The bytes of `row`'s id (a view into its chunk). */
+  private bytesOf(row: number): Buffer {
+    const start = this.starts.at(row)!;
+    const offset = start % CHUNK_BYTES;
+    return this.chunks[(start - offset) / CHUNK_BYTES]!.subarray(offset, offset + this.lengths.at(row)!);
+  }
+
+  private equalsAt(row: number, id: string): boolean {
+    if (this.lengths.at(row) !== id.length) return false;
+    const a = this.bytesOf(row);
+    for (let i = 0; i < id.length; i++) if (a[i] !== id.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private sameId(r1: number, r2: number): boolean {
+    return this.bytesOf(r1).equals(this.bytesOf(r2));
+  }
+
+  /**
+   * Appends `id` as the next row without looking for it; returns the row.
+   * The id must consist of code units 0–255 (instance ids are ASCII by
+   * schema; `InstanceTable` checks other callers): it is stored as latin1.
+   */
+  append(id: string): number {
+    // Each id starts on a 4-byte boundary and is zero-padded, so it is hashed a word at a time.
+    const h = this.stage(id);
+    const at = this.used;
+    this.used = at + ((id.length + 3) & ~3);
+    const row = this.starts.size;
+    this.starts.push(at);
+    this.lengths.push(id.length);
+    this.hashes.push(h);
+    if (this.slots !== null) this.slotInsert(h, row);
+    return row;
+  }
+
+  /**
+   * Writes `id` (latin1, zero-padded to a word) at the arena's free end
+   * without committing it, and returns its hash: FNV-1a-style over 32-bit
+   * words, seeded with the length. Lookups stage too, so both hash alike.
+   */
+  private stage(id: string): number {
+    const padded = (id.length + 3) & ~3;
+    if (padded > CHUNK_BYTES) throw new Error(`IdIndex: expected an id of at most ${CHUNK_BYTES} characters, got ${id.length}.`);
+    let offset = this.used % CHUNK_BYTES;
+    if (this.chunks.length === 0 || offset + padded > CHUNK_BYTES) {
+      // Start a new chunk; the old one is never copied.
+      const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      this.chunks.push(chunk);
+      this.chunkWords.push(new Int32Array(chunk.buffer, chunk.byteOffset, CHUNK_BYTES >> 2));
+      this.used = (this.chunks.length - 1) * CHUNK_BYTES;
+      offset = 0;
+    }
+    const chunk = this.chunks[this.chunks.length - 1]!;
+    (chunk as LatinBuffer).latin1Write(id, offset, id.length);
+    const end = offset + padded;
+    for (let k = offset + id.length; k < end; k++) chunk[k] = 0;
+    let h = 0x811c9dc5 ^ id.length;
+    const words = this.chunkWords[this.chunkWords.length - 1]!;
+    for (let w = offset >> 2; w < end >> 2; w++) h = Math.imul(h ^ words[w]!, 0x01000193);
+    return h;
+  }
+
+  /** Adds `id` unless a live row has it: returns the new row, or `-(existing row) - 1`. */
+  insert(id: string): number {
+    const existing = this.rowOf(id);
+    return existing >= 0 ? -existing - 1 : this.append(id);
+  }
+
+  /** The earliest live row with `id`, or -1. Builds the lookup table on first use. */
+  rowOf(id: string): number {
+    if (this.slots === null) this.buildSlots();
+    const slots = this.slots!;
+    const h = this.stage(id);
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const row1 = slots[2 * i + 1]!;
+      if (row1 === 0) return -1;
+      if (slots[2 * i] === h && this.equalsAt(row1 - 1, id)) return row1 - 1;
+    }
+  }
+
+  /**
+   * Finds every row appended since the last settle whose id equals an
+   * earlier row's, marks it dead, and returns them (in row order). One radix
+   * sort over all hashes: linear, sequential memory access.
+   */
+  settle(): DuplicateRow[] {
+    const n = this.starts.size;
+    if (this.settled === n) return [];
+    const from = this.settled;
+    this.settled = n;
+    const hashes = this.hashes.toArray();
+    const order = rowsByHash(hashes);
+    const out: DuplicateRow[] = [];
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      while (j < n && hashes[order[j]!] === hashes[order[i]!]) j++;
+      if (j - i > 1) this.settleGroup(order.subarray(i, j), from, out);
+      i = j;
+    }
+    if (out.length > 0) {
+      this.slots = null;
+      out.sort((a, b) => a.row - b.row);
+    }
+    return out;
+  }
+
+  /** Within rows of one hash (ascending), marks later rows ≥ `from` equal to an earlier live row. */
+  private settleGroup(group: Int32Array, from: number, out: DuplicateRow[]): void {
+    for (let a = 0; a < group.length; a++) {
+      const first = group[a]!;
+      if (this.isDead(first)) continue;
+      for (let b = a + 1; b < group.length; b++) {
+        const later = group[b]!;
+        if (later < from || this.isDead(later) || !this.sameId(first, later)) continue;
+        if (this.dead === null || this.dead.length < this.starts.size) {
+          const d = new Uint8Array(Math.max(this.starts.size, 1024));
+          if (this.dead) d.set(this.dead);
+          this.dead = d;
+        }
+        this.dead[later] = 1;
+        this.deadCount++;
+        out.push({ row: later, firstRow: first });
+      }
+    }
+  }
+
+  /** The id of `row`. */
+  idAt(row: number): string {
+    return this.bytesOf(row).toString("latin1");
+  }
+
+  /** An independent copy. */
+  clone(): IdIndex {
+    const c = new IdIndex();
+    c.chunks = this.chunks.map((chunk) => Buffer.from(chunk));
+    c.chunkWords = c.chunks.map((chunk) => new Int32Array(chunk.buffer, chunk.byteOffset, CHUNK_BYTES >> 2));
+    c.used = this.used;
+    c.starts = this.starts.clone();
+    c.lengths = this.lengths.clone();
+    c.hashes = this.hashes.clone();
+    c.dead = this.dead ? this.dead.slice() : null;
+    c.deadCount = this.deadCount;
+    c.settled = this.settled;
+    return c;
+  }
+
+  private buildSlots(): void {
+    let capacity = 1024;
+    while (capacity < this.starts.size * 2 + 2) capacity *= 2;
+    this.slots = new Int32Array(capacity * 2);
+    this.mask = capacity - 1;
+    const rows = this.hashes.size;
+    for (let row = 0; row < rows; row++) this.slotInsert(this.hashes.at(row)!, row);
+  }
+
+  /** Puts a live row into the lookup table (rows go in ascending order, so the earliest of equal ids is found first). */
+  private slotInsert(h: number, row: number): void {
+    if (this.isDead(row)) return;
+    if ((this.starts.size + 1) * 2 > this.mask + 1) {
+      this.buildSlots();
+      return;
+    }
+    const slots = this.slots!;
+    let i = h & this.mask;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & this.mask;
+    slots[2 * i] = h;
+    slots[2 * i + 1] = row + 1;
+  }
+}
