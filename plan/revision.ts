@@ -189,6 +189,17 @@ export function bootstrapLogOf(root: string): string {
   return LOG_FILE_NAME;
 }
 
+/** Names the head for the reader: `this revision (<commit>)`, noting uncommitted changes to tracked files. */
+export async function headLabel(repoRoot: string = REPO_ROOT): Promise<string> {
+  try {
+    const head = (await run("git", ["rev-parse", "--short=12", "HEAD"], repoRoot)).trim();
+    const dirty = (await run("git", ["status", "--porcelain", "--untracked-files=no"], repoRoot)).trim() !== "";
+    return `this revision (${head}${dirty ? " with uncommitted changes" : ""})`;
+  } catch {
+    return "this revision (working tree)";
+  }
+}
+
 /**
  * Compares the working tree with a base revision: resolves the ref, exports
  * the revision, plans both sides concurrently, diffs the plans and (when
@@ -208,7 +219,7 @@ export async function compareWithBase(opts: CompareOptions): Promise<DiffReport>
     return {
       baseRef: opts.baseRef,
       baseCommit: commit,
-      headLabel: "this revision (working tree)",
+      headLabel: await headLabel(repoRoot),
       stacks: stackReports(opts.stacks, base, head),
       log,
       command: opts.command ?? `npx spive diff ${opts.stacks.join(" ")} --base ${commit.slice(0, 12)}`,

@@ -67,6 +67,7 @@ describe("spive diff against a git base revision", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const md = r.stdout;
+    expect(md).toMatch(/^Base `HEAD` \(`[0-9a-f]{12}`\) → this revision \([0-9a-f]{12} with uncommitted changes\)\./m);
     expect(md).toContain("### prod0: 0 added, 0 removed, 1 changed");
     expect(md).toContain("| `gcp:bigtable/instance:Instance` | 0 | 0 | 1 |");
     const changeLines = md.split("\n").filter((l) => /^- `[^@]/.test(l));
