@@ -54,10 +54,14 @@ export function readDevState(target: DevTarget, root: string = stateRoot()): Dev
   return res.data;
 }
 
-/** The binding of a running local installation; throws a sentence telling how to start it. */
+/**
+ * The binding of a started local installation; throws a sentence telling how
+ * to start it when none of its doubles is alive. A double that died is left
+ * in the binding: the bootstrap's wipe names it.
+ */
 export function devBinding(target: DevTarget, root: string = stateRoot()): Binding {
   const state = readDevState(target, root);
-  if (!state || !state.processes.every((p) => isAlive(p.pid))) {
+  if (!state || !state.processes.some((p) => isAlive(p.pid))) {
     const script = target === "dev-0" ? "dev-0/start.sh (npm start)" : "dev-0r/start.sh";
     throw new Error(`${target} is not running (no live doubles recorded in ${stateFile(target, root)}); start it with ${script}.`);
   }

@@ -85,9 +85,13 @@ export class RunnerHostDouble {
     await this.server?.close();
   }
 
-  /** Kills every instance at once with SIGKILL (the host is going away) without waiting. */
-  killAllNow(): void {
-    for (const s of this.slots.values()) if (s.info.state === "running") s.child.kill("SIGKILL");
+  /** Kills every instance at once with SIGKILL (the host is going away); resolves when they have exited (at most 2 s). */
+  async killAllNow(): Promise<void> {
+    const slots = [...this.slots.values()].filter((s) => s.info.state === "running");
+    for (const s of slots) s.child.kill("SIGKILL");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(slots.map((s) => s.exited)), new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
   }
 
   private list(): RunnerInstance[] {

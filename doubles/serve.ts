@@ -49,8 +49,7 @@ export async function runnerHostMain(opts: { name: string; zones: string; listen
       wipeDelayMs: opts.wipeDelayMs ? Number(opts.wipeDelayMs) : undefined,
     },
     die: () => {
-      double.killAllNow();
-      process.exit(137);
+      void double.killAllNow().finally(() => process.exit(137));
     },
   });
   onTerminate(() => double.close());

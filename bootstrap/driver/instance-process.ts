@@ -70,7 +70,10 @@ export class InstanceProcess {
         if (line) resolve(line.slice(LISTENING_PREFIX.length).trim());
         if (out.length > 64_000) out = out.slice(-1000);
       });
-      void this.exited.then((e) => reject(new Error(`the bootstrap instance exited (${describeExit(e)}) before it listened${this.stderrTail() ? `: ${this.stderrTail()}` : ""}`)));
+      // "close" comes after every byte of stdout was read: an instance that printed its listening line and then died is ready (and fails the wait).
+      this.child.once("close", () => {
+        void this.exited.then((e) => reject(new Error(`the bootstrap instance exited (${describeExit(e)}) before it listened${this.stderrTail() ? `: ${this.stderrTail()}` : ""}`)));
+      });
     });
     this.ready.catch(() => undefined);
   }
