@@ -33,20 +33,6 @@ export const RESOURCE_VALUE = "<resource reference>";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-/** How an input that changes on every run by design appears in a snapshot (see VOLATILE_INPUTS). */
-export const VOLATILE_VALUE = "<changes every run>";
-
-/**
- * Inputs that differ on every evaluation by design (per-run triggers, timestamps),
- * by resource type and top-level input name. Their values are replaced by
- * VOLATILE_VALUE so two plans of one revision are identical and a diff never
- * reports them; their presence still shows.
- */
-export const VOLATILE_INPUTS: Readonly<Record<string, readonly string[]>> = {
-  "command:local:Command": ["triggers"],
-  "time:index/static:Static": ["triggers"],
-};
-
 /** A JSON value, as held in a snapshot. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -67,7 +53,7 @@ export const PlannedResource = z
     ignoreChanges: z.array(z.string()).describe("Properties whose changes Pulumi ignores, sorted."),
     dependsOn: z.array(z.string()).describe("URNs of explicit dependencies, sorted."),
     provider: z.string().optional().describe("The URN of the explicit provider, without its id."),
-    inputs: z.record(z.string(), JsonValueSchema).describe("The inputs with keys sorted, unknowns and volatile values replaced by markers."),
+    inputs: z.record(z.string(), JsonValueSchema).describe("The inputs with keys sorted; unknowns, secrets and resource objects replaced by markers."),
   })
   .describe("One desired resource.");
 
@@ -135,9 +121,6 @@ export function providerUrn(reference: string): string {
 /** Converts one recorded resource into its canonical snapshot form. */
 export function plannedResource(r: RecordedResource): PlannedResource {
   const inputs = canonicalize(r.inputs) as Record<string, JsonValue>;
-  for (const key of VOLATILE_INPUTS[r.type] ?? []) {
-    if (key in inputs) inputs[key] = VOLATILE_VALUE;
-  }
   const out: PlannedResource = {
     urn: r.urn,
     type: r.type,

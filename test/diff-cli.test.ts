@@ -68,10 +68,16 @@ describe("spive diff against a git base revision", () => {
     expect(r.status).toBe(0);
     const md = r.stdout;
     expect(md).toMatch(/^Base `HEAD` \(`[0-9a-f]{12}`\) → this revision \([0-9a-f]{12} with uncommitted changes\)\./m);
-    expect(md).toContain("### prod0: 0 added, 0 removed, 1 changed");
+    // The config change, and the log change as the bootstrap command's new log digest.
+    expect(md).toContain("### prod0: 0 added, 0 removed, 2 changed");
     expect(md).toContain("| `gcp:bigtable/instance:Instance` | 0 | 0 | 1 |");
+    expect(md).toContain("| `command:local:Command` | 0 | 0 | 1 |");
     const changeLines = md.split("\n").filter((l) => /^- `[^@]/.test(l));
-    expect(changeLines).toEqual(["- `clusters[0].numNodes`: `1` → `2`", "- `clusters[1].numNodes`: `1` → `2`"]);
+    expect(changeLines).toEqual([
+      expect.stringMatching(/^- `triggers\[1\]`: `"sha256:[0-9a-f]{64}"` → `"sha256:[0-9a-f]{64}"`$/),
+      "- `clusters[0].numNodes`: `1` → `2`",
+      "- `clusters[1].numNodes`: `1` → `2`",
+    ]);
     expect(md).toContain("### SpiveProdBootstrap.jsonl: 0 added, 0 removed, 1 changed, 0 moved events");
     expect(md).toContain(`- **~** \`CreateInstance ${instance.id}\``);
     expect(md).toContain(`  - \`args[${instance.args.length - 1}]\`: (absent) → \`"--log-level=debug"\``);
