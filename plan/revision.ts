@@ -101,6 +101,16 @@ export function removeExport(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** Variables through which a surrounding Pulumi run would steer the runtime; the mock engine must not see them. */
+const PULUMI_RUNTIME_VARIABLES = ["PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_MONITOR", "PULUMI_ENGINE", "PULUMI_DRY_RUN", "PULUMI_STACK", "PULUMI_PROJECT", "PULUMI_ORGANIZATION", "PULUMI_NODEJS_STACK", "PULUMI_NODEJS_PROJECT"];
+
+/** The environment of a planning child: this one's, without Pulumi runtime variables. */
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of PULUMI_RUNTIME_VARIABLES) delete out[name];
+  return out;
+}
+
 /**
  * Plans `stacks` of the tree at `root` in a child process (with the child
  * script of this checkout). Never rejects: a timeout or a crash marks every
@@ -116,7 +126,7 @@ export async function planInChild(root: string, stacks: readonly string[], timeo
       const proc = spawn(process.execPath, ["--require", require.resolve("tsx/cjs"), child, "--root", root, "--out", out, ...stacks], {
         cwd: root,
         stdio: ["ignore", "ignore", "pipe"],
-        env: { ...process.env, PULUMI_CONFIG: undefined, NODE_OPTIONS: undefined },
+        env: childEnv(process.env),
       });
       let stderr = "";
       let timedOut = false;

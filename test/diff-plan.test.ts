@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfig } from "../config/load";
 import { diffPlans, diffResource, isEmptyDiff } from "../plan/diff";
 import { renderDiffMarkdown, type DiffReport } from "../plan/markdown";
-import { stackReports } from "../plan/revision";
+import { childEnv, stackReports } from "../plan/revision";
 import { snapshotOf, type PlannedResource, type PlanSnapshot } from "../plan/snapshot";
 import { evaluateStack } from "../plan/stack";
 
@@ -125,5 +125,12 @@ describe("resource diff rules", () => {
     expect(md).toContain("- Base: this revision has no stacks/Pulumi.prod0.yaml");
     expect(md).toContain("### prod1: not compared\n\n- This revision: could not be planned offline: `Invalid config`");
     expect(md).toContain("### prod2: not compared\n\n- Base: could not be planned offline: `boom`");
+  });
+});
+
+describe("planning children", () => {
+  it("do not inherit the variables a surrounding Pulumi run steers the runtime with", () => {
+    const env = childEnv({ PATH: "/bin", PULUMI_CONFIG: "{}", PULUMI_DRY_RUN: "true", PULUMI_ACCESS_TOKEN: "kept", NODE_OPTIONS: "--max-old-space-size=4096" });
+    expect(env).toEqual({ PATH: "/bin", PULUMI_ACCESS_TOKEN: "kept", NODE_OPTIONS: "--max-old-space-size=4096" });
   });
 });
