@@ -98,7 +98,7 @@ export function towerDiagram(tower: readonly TowerLayer[]): string {
     if (s.controlPlane) lines.push(s.controlPlane);
     out.push(`  ${s.id}[${label(lines)}]`);
   }
-  out.push(`  ${BOOTSTRAP_NODE} -->|${label(["validate, dry replay,", "wipe, run, wait, stop"])}| ${bottom.stack}`);
+  out.push(`  ${BOOTSTRAP_NODE} -->|${label(["validate, dry-replay, wipe,", "start, wait, stop, verify"])}| ${bottom.stack}`);
   for (const layer of tower.slice(1)) {
     const manager = `SpiveProd${layer.level - 1}`;
     out.push(`  ${layer.managedBy} -->|${label([`${manager} manages`])}| ${layer.stack}`);
