@@ -200,7 +200,7 @@ export class LogValidator {
     this.lines = line;
     // Hot path: a valid-shaped event, decided by the fast check without allocating.
     const fast = fastEvent(value);
-    if (fast !== null && line !== 1 && this.endLine === 0) {
+    if (fast !== null && line !== 1 && this.endLine === 0 && fast.kind !== "Header") {
       this.lastWhat = fast.kind;
       this.accept(fast, line);
       return;

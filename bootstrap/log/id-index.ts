@@ -64,8 +64,12 @@ export interface DuplicateRow {
   readonly firstRow: number;
 }
 
-/** Sorts row numbers by their (unsigned) hash, stably: LSD radix sort, 4 passes of 8 bits. */
-function rowsByHash(hashes: Int32Array): Int32Array {
+/**
+ * Groups rows by hash: returns the rows ordered by (unsigned) hash, rows
+ * ascending within equal hashes (a stable LSD radix sort, 4 passes of 8
+ * bits, sequential reads), and the sorted hashes themselves.
+ */
+function rowsByHash(hashes: Int32Array): { rows: Int32Array; sorted: Uint32Array } {
   const n = hashes.length;
   let rows = new Int32Array(n);
   let keys = new Uint32Array(n);
@@ -94,7 +98,7 @@ function rowsByHash(hashes: Int32Array): Int32Array {
     [rows, rows2] = [rows2, rows];
     [keys, keys2] = [keys2, keys];
   }
-  return rows;
+  return { rows, sorted: keys };
 }
 
 /**
@@ -222,12 +226,11 @@ export class IdIndex {
     if (this.settled === n) return [];
     const from = this.settled;
     this.settled = n;
-    const hashes = this.hashes.toArray();
-    const order = rowsByHash(hashes);
+    const { rows: order, sorted } = rowsByHash(this.hashes.toArray());
     const out: DuplicateRow[] = [];
     for (let i = 0; i < n; ) {
       let j = i + 1;
-      while (j < n && hashes[order[j]!] === hashes[order[i]!]) j++;
+      while (j < n && sorted[j] === sorted[i]) j++;
       if (j - i > 1) this.settleGroup(order.subarray(i, j), from, out);
       i = j;
     }

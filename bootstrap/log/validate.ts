@@ -137,11 +137,13 @@ export async function* readLogEvents(file: string = DEFAULT_LOG_FILE, opts: Pick
   const name = opts.displayName ?? displayNameOf(file);
   const max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let pending: PositionedEvent[] = [];
-  const fail = (problems: readonly Problem[]): never => {
+  let failure: LogValidationError | null = null;
+  const fail = (problems: readonly Problem[]): void => {
     const errors = problems.map((p) => ({ file: name, ...p }));
-    throw new LogValidationError(name, errors, errors.length);
+    failure = new LogValidationError(name, errors, errors.length);
   };
   const splitter = new LineSplitter((bytes, line, length) => {
+    if (failure) return;
     const decoded = decodeLine(bytes, line, length, max);
     if (decoded.problems.length > 0 || decoded.text === null) return fail(decoded.problems);
     const parsed = parseLine(decoded.text, line);
@@ -150,12 +152,17 @@ export async function* readLogEvents(file: string = DEFAULT_LOG_FILE, opts: Pick
     if (!shape.event) return fail(shape.problems);
     pending.push({ position: line, event: shape.event });
   }, max);
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024 })) {
-    splitter.push(chunk as Buffer);
+  // Events before a bad line are still yielded, in order; then the error is thrown.
+  const flush = function* (): Generator<PositionedEvent> {
     const out = pending;
     pending = [];
     yield* out;
+    if (failure) throw failure;
+  };
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    splitter.push(chunk as Buffer);
+    yield* flush();
   }
   splitter.end();
-  yield* pending;
+  yield* flush();
 }
