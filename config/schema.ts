@@ -190,7 +190,11 @@ export const BootstrapConfig = z
       .string()
       .min(1)
       .default("node --require tsx/cjs doubles/bin/serve.ts bootstrap-instance")
-      .describe("How the deployment container starts the SpiveProdBootstrap instance."),
+      .describe("How the deployment container starts the SpiveProdBootstrap instance (words, no shell; `node` is the running Node)."),
+    reach: z
+      .enum(["iap", "direct"])
+      .default("iap")
+      .describe("How the deployment container reaches the runner hosts: iap opens one IAP TCP tunnel per host to a loopback port (the firewall admits only IAP's range); direct uses the internal hostnames (a deployer inside the VPC)."),
     timeouts: z
       .strictObject({
         validateSeconds: z.number().int().min(1).max(3600).default(60).describe("validate: the whole log, streamed."),

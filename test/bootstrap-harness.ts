@@ -1,11 +1,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Binding } from "../bootstrap/contracts/binding";
 import { runBootstrap, type DriverResult } from "../bootstrap/driver/driver";
 import { BootstrapPhaseError } from "../bootstrap/driver/errors";
 import { parseCommand } from "../bootstrap/driver/instance-process";
 import { installationStatus, type InstallationStatus } from "../bootstrap/driver/status";
 import { driverTimeouts, resolveTarget } from "../bootstrap/driver/target";
+import type { TunnelOpener } from "../bootstrap/driver/tunnels";
 import { REPO_ROOT } from "../config/load";
 import { devBinding, devDown, devUp, readDevState, type DevTarget } from "../doubles/dev";
 import { generateLog } from "../doubles/generate-log";
@@ -62,7 +64,7 @@ export class Harness {
   }
 
   /** Runs the bootstrap driver against `target`; never rejects. */
-  async run(target: DevTarget, logFile: string, opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal } = {}): Promise<RunOutcome> {
+  async run(target: DevTarget, logFile: string, opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener } = {}): Promise<RunOutcome> {
     const pids: number[] = [];
     const t0 = Date.now();
     const resolved = resolveTarget(target, { logFile, env: { SPIVE_STATE_DIR: this.root } });
@@ -71,7 +73,8 @@ export class Harness {
         logFile: resolved.logFile,
         zones: resolved.zones,
         zonesSource: resolved.zonesSource,
-        binding: resolved.binding,
+        binding: opts.binding ?? resolved.binding,
+        tunnel: opts.tunnel,
         timeouts: driverTimeouts(resolved.config, [...TEST_TIMEOUTS, ...(opts.timeouts ?? [])]),
         instanceCommand: parseCommand(resolved.config.command),
         cwd: REPO_ROOT,

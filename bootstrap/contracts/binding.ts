@@ -34,6 +34,7 @@ export const BoundEventStore = z
 export const Binding = z
   .strictObject({
     target: z.string().min(1).describe("What is bootstrapped: prod0, dev-0, dev-0r, or dry-replay."),
+    project: z.string().min(1).optional().describe("The GCP project of the runner hosts (prod0: what IAP tunnels name)."),
     runnerHosts: z.array(BoundRunnerHost).min(1),
     eventStore: BoundEventStore,
     gateways: z

@@ -12,6 +12,7 @@ import { BootstrapPhaseError, HostError, type PhaseName } from "./errors";
 import { dryReplayIn } from "./dry-replay";
 import { describeExit, InstanceProcess, type StopReport } from "./instance-process";
 import { runPhase, type PhaseContext } from "./phase";
+import type { OpenTunnels, TunnelOpener } from "./tunnels";
 
 /**
  * The bootstrap driver: the one code path behind `pulumi up -s prod0` and
@@ -73,6 +74,8 @@ export interface DriverOptions {
   readonly report?: (e: DriverEvent) => void;
   /** The runner client of a host (default: HTTP). */
   readonly runnerClient?: (host: BoundRunnerHost) => RunnerClient;
+  /** Opens tunnels to the runner hosts at the start of the wipe phase (prod0 over IAP); none by default. */
+  readonly tunnel?: TunnelOpener;
   /** The instance client (default: HTTP). */
   readonly instanceClient?: (url: string) => InstanceClient;
   /**
@@ -148,19 +151,33 @@ export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
     (r) => `converged: ${r.instances} instances running in the rehearsal`,
   );
 
-  const wipe = await phase("wipe", (ctx) => wipeAll(opts, ctx), (w) => `${w.hosts.length} host${w.hosts.length === 1 ? "" : "s"} empty, ${w.hosts.reduce((n, h) => n + h.deleted, 0)} instance(s) deleted in ${w.wallMs} ms`);
-
-  const real = await replayPhases(opts, opts.binding, state, lastPosition, phase);
-
-  return {
-    lastPosition,
-    instances: real.instances,
-    phaseMs,
-    wipe: wipe.hosts,
-    wipeWallMs: wipe.wallMs,
-    stopDelayMs: real.doneAt !== null && real.stop?.sigtermAt ? real.stop.sigtermAt - real.doneAt : null,
-    stopDoneMs: real.doneAt !== null && real.stop ? real.stop.exitedAt - real.doneAt : null,
-  };
+  let tunnels: OpenTunnels | undefined;
+  try {
+    let binding = opts.binding;
+    const wipe = await phase(
+      "wipe",
+      async (ctx) => {
+        if (opts.tunnel) {
+          tunnels = await opts.tunnel(binding, ctx);
+          binding = tunnels.binding;
+        }
+        return wipeRunnerHosts(binding.runnerHosts, (h) => runnerOf(opts, h), ctx);
+      },
+      (w) => `${w.hosts.length} host${w.hosts.length === 1 ? "" : "s"} empty, ${w.hosts.reduce((n, h) => n + h.deleted, 0)} instance(s) deleted in ${w.wallMs} ms`,
+    );
+    const real = await replayPhases(opts, binding, state, lastPosition, phase);
+    return {
+      lastPosition,
+      instances: real.instances,
+      phaseMs,
+      wipe: wipe.hosts,
+      wipeWallMs: wipe.wallMs,
+      stopDelayMs: real.doneAt !== null && real.stop?.sigtermAt ? real.stop.sigtermAt - real.doneAt : null,
+      stopDoneMs: real.doneAt !== null && real.stop ? real.stop.exitedAt - real.doneAt : null,
+    };
+  } finally {
+    await tunnels?.close();
+  }
 }
 
 async function validate(opts: DriverOptions): Promise<{ state: BootstrapState; lastPosition: number }> {
@@ -187,23 +204,35 @@ function firstHostFailure<T>(hosts: readonly BoundRunnerHost[], results: Promise
   throw new HostError(first.h.name, `${what}: ${reason.message}${more}`);
 }
 
-async function wipeAll(opts: DriverOptions, ctx: PhaseContext): Promise<{ hosts: { host: string; ms: number; deleted: number }[]; wallMs: number }> {
-  const hosts = opts.binding.runnerHosts;
+/** What a wipe did: per host, milliseconds and instances deleted, and the wall time of the parallel wipe. */
+export interface WipeReport {
+  /** Per host, in binding order. */
+  readonly hosts: { readonly host: string; readonly ms: number; readonly deleted: number }[];
+  /** Wall-clock milliseconds of the parallel wipe calls. */
+  readonly wallMs: number;
+}
+
+/**
+ * The wipe phase's work: every host must answer health first (a host down
+ * before the wipe leaves the installation untouched), then every host is
+ * wiped in parallel, then every host must report empty. Fails naming the
+ * first host at fault.
+ */
+export async function wipeRunnerHosts(hosts: readonly BoundRunnerHost[], client: (host: BoundRunnerHost) => RunnerClient, ctx: PhaseContext): Promise<WipeReport> {
   const call = () => ({ signal: ctx.signal, timeoutMs: ctx.remainingMs() });
-  // Every host must answer before any is wiped: a host down before the wipe leaves the installation untouched.
-  const health = await Promise.allSettled(hosts.map((h) => runnerOf(opts, h).health(call())));
+  const health = await Promise.allSettled(hosts.map((h) => client(h).health(call())));
   firstHostFailure(hosts, health, "the runner host is unreachable before the wipe, nothing was wiped");
   const t0 = Date.now();
   const wiped = await Promise.allSettled(
     hosts.map(async (h) => {
       const s = Date.now();
-      const r = await runnerOf(opts, h).wipe(call());
+      const r = await client(h).wipe(call());
       return { host: h.name, ms: Date.now() - s, deleted: r.deleted };
     }),
   );
   const wallMs = Date.now() - t0;
   firstHostFailure(hosts, wiped, "the wipe did not complete");
-  const lists = await Promise.allSettled(hosts.map((h) => runnerOf(opts, h).list(call())));
+  const lists = await Promise.allSettled(hosts.map((h) => client(h).list(call())));
   firstHostFailure(hosts, lists, "the runner host did not list its instances after the wipe");
   lists.forEach((l, i) => {
     const left = (l as PromiseFulfilledResult<{ instances: RunnerInstance[] }>).value.instances;

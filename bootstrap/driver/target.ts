@@ -53,6 +53,7 @@ export interface ResolveOptions {
 export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore">): Binding {
   return {
     target: "prod0",
+    project: outputs.eventStore.project,
     runnerHosts: outputs.runnerHosts.map((h) => ({ name: h.name, zones: [h.zone], url: `http://${h.hostname}:${h.port}` })),
     eventStore: { kind: "bigtable", ...outputs.eventStore },
     gateways: {},

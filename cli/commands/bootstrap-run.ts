@@ -4,6 +4,7 @@ import { runBootstrap, type DriverEvent, type DriverResult } from "../../bootstr
 import { BootstrapPhaseError, InterruptedError } from "../../bootstrap/driver/errors";
 import { parseCommand } from "../../bootstrap/driver/instance-process";
 import { formatStatusTable, installationStatus } from "../../bootstrap/driver/status";
+import { iapTunnels } from "../../bootstrap/driver/tunnels";
 import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
 import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
 import { bootstrapInstanceMain } from "../../doubles/serve";
@@ -74,6 +75,7 @@ interface RunOptions {
   json?: boolean;
   up?: boolean;
   status?: boolean;
+  reach?: string;
 }
 
 async function runAction(opts: RunOptions): Promise<void> {
@@ -91,6 +93,7 @@ async function runAction(opts: RunOptions): Promise<void> {
     }
     resolved = resolveTarget(opts.target, { logFile: opts.log, bindingFile: opts.binding });
     timeouts = driverTimeouts(resolved.config, opts.timeout);
+    if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
   } catch (err) {
     fail(`bootstrap failed in phase validate: ${(err as Error).message}`);
     return;
@@ -116,6 +119,8 @@ async function runAction(opts: RunOptions): Promise<void> {
       timeouts,
       instanceCommand: parseCommand(resolved.config.command),
       cwd: REPO_ROOT,
+      // Only prod0 is behind IAP; the local doubles are on loopback.
+      tunnel: opts.target === "prod0" && (opts.reach ?? resolved.config.reach) === "iap" ? iapTunnels() : undefined,
       signal: controller.signal,
       report: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY)),
     });
@@ -141,6 +146,7 @@ export function register(program: Command): void {
     .option("--binding <file>", "prod0 only: the binding JSON instead of SPIVE_BOOTSTRAP_BINDING")
     .option("--timeout <phase=seconds>", "override a phase timeout (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--json", "print the result as JSON")
+    .option("--reach <how>", "prod0 only: iap or direct (default: spive:bootstrap.reach)")
     .option("--up", "local targets: bring up the doubles first (or reuse the running ones)")
     .option("--status", "print the status table after a successful run")
     .action(runAction);

@@ -1,0 +1,68 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Binding } from "../bootstrap/contracts/binding";
+import { iapTunnels } from "../bootstrap/driver/tunnels";
+import { devBinding } from "../doubles/dev";
+import { alive, Harness } from "./bootstrap-harness";
+
+// prod0's runner hosts are reached over IAP: the driver opens one
+// `gcloud compute start-iap-tunnel` per host (here a fake gcloud forwarding to
+// the dev-0r doubles), binds the run to the loopback ends, and closes every
+// tunnel afterwards. A tunnel that does not open fails the wipe phase naming
+// the host, before anything is wiped.
+
+const h = new Harness();
+const FAKE_GCLOUD = [process.execPath, path.join(__dirname, "bootstrap-fake-gcloud.js")];
+const names = ["spive-prod0-basic-runner-europe-west1-b-0", "spive-prod0-basic-runner-europe-west1-c-0"];
+let binding: Binding;
+let tunnelLog: string;
+
+beforeAll(async () => {
+  await h.up("dev-0r");
+  const local = devBinding("dev-0r", h.root);
+  tunnelLog = path.join(h.root, "tunnels.jsonl");
+  process.env.FAKE_IAP_LOG = tunnelLog;
+  process.env.FAKE_IAP_TARGETS = JSON.stringify(Object.fromEntries(local.runnerHosts.map((r, i) => [names[i], new URL(r.url).host])));
+  binding = {
+    target: "prod0",
+    project: "spive-prod0",
+    runnerHosts: local.runnerHosts.map((r, i) => ({ name: names[i]!, zones: r.zones, url: `http://${names[i]}.${r.zones[0]}.c.spive-prod0.internal:7070` })),
+    eventStore: local.eventStore,
+    gateways: {},
+  };
+});
+afterAll(async () => {
+  delete process.env.FAKE_IAP_FAIL;
+  await h.dispose();
+});
+
+const tunnels = () => fs.readFileSync(tunnelLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { pid: number; args: string[] });
+
+describe("IAP tunnels to the runner hosts", () => {
+  it("the whole run goes through one tunnel per host, and every tunnel is closed afterwards", async () => {
+    const r = await h.run("dev-0r", h.log("iap", 4), { binding, tunnel: iapTunnels(FAKE_GCLOUD) });
+    expect(r.ok, r.ok ? "" : r.error.message).toBe(true);
+    expect((await h.status("dev-0r")).instances).toHaveLength(4);
+    const opened = tunnels();
+    expect(opened.map((t) => t.args.slice(0, 4))).toEqual(expect.arrayContaining(names.map((n) => ["compute", "start-iap-tunnel", n, "7070"])));
+    expect(opened.find((t) => t.args[2] === names[1])!.args).toEqual(expect.arrayContaining(["--zone=europe-west1-c", "--project=spive-prod0"]));
+    expect(opened.every((t) => /^--local-host-port=127\.0\.0\.1:\d+$/.test(t.args[4]!))).toBe(true);
+    expect(alive(opened.map((t) => t.pid))).toEqual([]);
+  });
+
+  it("a tunnel that does not open fails phase wipe naming the host, and nothing is wiped", async () => {
+    const before = await h.status("dev-0r");
+    process.env.FAKE_IAP_FAIL = names[1];
+    fs.rmSync(tunnelLog, { force: true });
+    const r = await h.run("dev-0r", h.log("iap-2", 4, "other"), { binding, tunnel: iapTunnels(FAKE_GCLOUD) });
+    delete process.env.FAKE_IAP_FAIL;
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.message).toBe(
+      `bootstrap failed in phase wipe (runner host ${names[1]}): could not open the IAP tunnel to port 7070 (gcloud exited with code 1: ERROR: (gcloud.compute.start-iap-tunnel) Error while connecting [4033: 'not authorized'].)`,
+    );
+    expect((await h.status("dev-0r")).instances).toEqual(before.instances);
+    expect(alive(tunnels().map((t) => t.pid))).toEqual([]);
+  });
+});
