@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import * as fs from "node:fs";
-import { parseBinding } from "../bootstrap/contracts/binding";
+import { parseBinding, type Binding } from "../bootstrap/contracts/binding";
 import { BootstrapInstanceDouble, INSTANCE_FAULT_ENV, instanceFaultFor } from "./bootstrap-instance";
 import { EventStoreDouble } from "./event-store";
 import { parseListen } from "./http-server";
@@ -67,7 +67,7 @@ export async function eventStoreMain(opts: { dir: string; listen: string }): Pro
 }
 
 /** Runs the SpiveProdBootstrap double until SIGTERM (it never exits by itself, except for an injected crash). */
-export async function bootstrapInstanceMain(opts: { log: string; binding: string; listen: string }): Promise<void> {
+export async function bootstrapInstanceMain(opts: { log: string; binding: string; listen: string; check?: boolean }): Promise<void> {
   const listen = parseListen(opts.listen);
   let raw: unknown;
   try {
@@ -76,6 +76,15 @@ export async function bootstrapInstanceMain(opts: { log: string; binding: string
     throw new Error(`--binding ${opts.binding}: expected a readable JSON file, got ${(err as Error).message}.`);
   }
   const binding = parseBinding(raw, opts.binding);
+  const unsupported = bindingProblem(binding);
+  if (opts.check) {
+    // The preflight (docs/contracts.md): can this instance serve the binding? Nothing is contacted.
+    if (unsupported) {
+      process.stderr.write(`${unsupported}\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
   const fault = instanceFaultFor(process.env[INSTANCE_FAULT_ENV], binding.target);
   const instance = new BootstrapInstanceDouble({
     logFile: opts.log,
@@ -87,6 +96,14 @@ export async function bootstrapInstanceMain(opts: { log: string; binding: string
   });
   onTerminate(() => instance.close());
   await instance.start();
+}
+
+/** Why the SpiveProdBootstrap double cannot serve a binding, or undefined when it can. */
+export function bindingProblem(binding: Binding): string | undefined {
+  if (binding.eventStore.kind !== "local") {
+    return `This SpiveProdBootstrap double writes streams only to a local event store; the binding gives a ${binding.eventStore.kind} store. Set spive:bootstrap.command to the real SpiveProdBootstrap entry point.`;
+  }
+  return undefined;
 }
 
 /** Adds the three double commands to `program`. */
@@ -114,5 +131,6 @@ export function addServeCommands(program: Command): void {
     .requiredOption("--log <file>", "the bootstrap log")
     .requiredOption("--binding <file>", "the infrastructure binding (JSON)")
     .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .option("--check", "only check that this instance can serve the binding (exit 0) or say why not (exit 1)")
     .action(bootstrapInstanceMain);
 }

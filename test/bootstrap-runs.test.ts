@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devBinding } from "../doubles/dev";
 import { alive, Harness, ids } from "./bootstrap-harness";
 
 // End to end against the doubles (real processes on loopback): runs in a row
@@ -47,6 +48,20 @@ describe("dev-0r (two runner hosts, one per zone)", () => {
     expect(r.pids).toEqual([]);
     const after = await h.status("dev-0r");
     expect(after.instances).toEqual(before.instances);
+  });
+});
+
+describe("the preflight of the real binding", () => {
+  it("an instance command that cannot serve the binding fails in phase dry-replay, before anything is wiped", async () => {
+    const before = await h.status("dev-0r");
+    const local = devBinding("dev-0r", h.root);
+    const bigtable = { ...local, eventStore: { kind: "bigtable" as const, project: "spive-prod0", instance: "spive-prod0-events", appProfile: "p", table: "t" } };
+    const r = await h.run("dev-0r", h.log("preflight", 4, "preflight"), { binding: bigtable });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.message).toMatch(/^bootstrap failed in phase dry-replay: the instance command cannot serve the dev-0r binding \(--check exited with code 1\): This SpiveProdBootstrap double writes streams only to a local event store; the binding gives a bigtable store/);
+    expect(alive(r.pids)).toEqual([]);
+    expect((await h.status("dev-0r")).instances).toEqual(before.instances);
   });
 });
 

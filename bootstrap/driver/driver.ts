@@ -146,7 +146,11 @@ export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
     async (ctx) => {
       const dry = opts.dryReplay ?? ((r, c) => dryReplayIn(opts.zones, r, c));
       const rehearse = (binding: Binding, inner: PhaseContext) => replay(opts, binding, state, lastPosition, inner, true);
-      return dry(rehearse, ctx);
+      // The rehearsal and the preflight of the real binding run side by side; both must pass, and both have ended when the phase does.
+      const [rehearsal, check] = await Promise.allSettled([dry(rehearse, ctx), checkBinding(opts, ctx)]);
+      if (rehearsal.status === "rejected") throw rehearsal.reason;
+      if (check.status === "rejected") throw check.reason;
+      return rehearsal.value;
     },
     (r) => `converged: ${r.instances} instances running in the rehearsal`,
   );
@@ -296,6 +300,32 @@ export async function replay(opts: DriverOptions, binding: Binding, state: Boots
   }
   const instances = await verify(opts, binding, state, ctx).catch((e: Error) => Promise.reject(new Error(`(verify) ${e.message}`)));
   return { lastPosition, instances, doneAt: progress?.doneAt ?? null, stop };
+}
+
+/**
+ * The preflight of the real binding, before anything is touched: the instance
+ * command with `--check` must exit 0 (it can serve this binding), else the
+ * dry replay fails with its sentence.
+ */
+async function checkBinding(opts: DriverOptions, ctx: PhaseContext): Promise<void> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-check-"));
+  const bindingFile = path.join(workDir, "binding.json");
+  fs.writeFileSync(bindingFile, JSON.stringify(opts.binding, null, 2), { mode: 0o600 });
+  const proc = new InstanceProcess(
+    opts.instanceCommand,
+    ["--log", path.resolve(opts.logFile), "--binding", bindingFile, "--listen", "127.0.0.1:0", "--check"],
+    opts.cwd,
+    { ...(opts.env ?? process.env), SPIVE_BOOTSTRAP_TARGET: opts.binding.target },
+  );
+  try {
+    const exit = await abortable(proc.exited, ctx.signal);
+    if (exit.code !== 0) {
+      throw new Error(`the instance command cannot serve the ${opts.binding.target} binding (--check exited with ${describeExit(exit)}): ${proc.stderrTail() || "no reason given"}`);
+    }
+  } finally {
+    await proc.stop(1_000);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 function startInstance(opts: DriverOptions, binding: Binding, workDir: string): InstanceProcess {

@@ -156,6 +156,7 @@ export function register(program: Command): void {
     .requiredOption("--log <file>", "the bootstrap log")
     .requiredOption("--binding <file>", "the infrastructure binding (JSON)")
     .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .option("--check", "only check that this instance can serve the binding (exit 0) or say why not (exit 1)")
     .action(bootstrapInstanceMain);
   const doubles = group.command("doubles").description("The local doubles of prod-0 (dev-0: one runner host; dev-0r: one per zone).");
   const target = (t: string) => {
