@@ -157,10 +157,15 @@ export class LogValidator {
    * Checks one line given as bytes (without its `\n`); `bytes` is null for a
    * line longer than the reader's cap, whose length is `length`.
    */
-  pushBytes(bytes: Buffer | null, line: number, length: number, maxLineBytes: number, utf8Checked = false): void {
-    if (bytes !== null && line !== 1 && (utf8Checked || isUtf8(bytes))) {
-      // Hot path: no BOM to look for, valid UTF-8; parse without allocating result objects.
+  pushBytes(bytes: Buffer | null, line: number, length: number, maxLineBytes: number): void {
+    if (bytes !== null && line !== 1) {
+      // Hot path: no BOM to look for; parse without allocating result objects. Decoding
+      // replaces invalid UTF-8 with U+FFFD, so only a line containing one needs a check.
       const text = bytes.toString("utf8");
+      if (text.indexOf("\uFFFD") !== -1 && !isUtf8(bytes)) {
+        this.pushSlow(bytes, line, length, maxLineBytes);
+        return;
+      }
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -171,6 +176,10 @@ export class LogValidator {
       this.pushValue(value, line);
       return;
     }
+    this.pushSlow(bytes, line, length, maxLineBytes);
+  }
+
+  private pushSlow(bytes: Buffer | null, line: number, length: number, maxLineBytes: number): void {
     const decoded = decodeLine(bytes, line, length, maxLineBytes);
     for (const p of decoded.problems) this.add(p);
     if (decoded.text === null) {

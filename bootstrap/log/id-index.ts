@@ -2,14 +2,14 @@
  * Compact storage for the million-instance case. Ids are kept as bytes in one
  * arena with their hashes in an Int32 column — no JS string per id, nothing
  * for the garbage collector to trace. Appending is sequential; duplicates are
- * found afterwards in one pass by radix-sorting the hashes (`settle`), and
+ * found afterwards in three sequential passes over the hashes (`settle`), and
  * the open-addressing lookup table is only built when someone looks an id up.
  * That is what keeps validating a million-instance log within about twice
  * the cost of merely parsing it, in a few tens of megabytes.
  */
 
-/** Node's Buffer has a direct latin1 writer that skips `write`'s argument parsing (not in @types/node). */
-type LatinBuffer = Buffer & { latin1Write(s: string, offset: number, length: number): number };
+/** Whether words are stored little-endian here (they hold an id's bytes in memory order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** The arena's chunk size: ids never straddle chunks, and a full chunk is never copied. */
 const CHUNK_BYTES = 1 << 20;
@@ -65,40 +65,60 @@ export interface DuplicateRow {
 }
 
 /**
- * Groups rows by hash: returns the rows ordered by (unsigned) hash, rows
- * ascending within equal hashes (a stable LSD radix sort, 4 passes of 8
- * bits, sequential reads), and the sorted hashes themselves.
+ * The groups of rows sharing a hash (each group's rows ascending), found in
+ * three sequential passes: count rows per bucket of the hash's top 11 bits,
+ * scatter (hash, row) pairs into bucket order, then look for equal hashes
+ * bucket by bucket in a small table that stays in cache.
  */
-function rowsByHash(hashes: Int32Array): { rows: Int32Array; sorted: Uint32Array } {
-  const n = hashes.length;
-  let rows = new Int32Array(n);
-  let keys = new Uint32Array(n);
+function equalHashGroups(hashes: IntColumn): Int32Array[] {
+  const n = hashes.size;
+  const BUCKETS = 2048;
+  const starts = new Int32Array(BUCKETS + 1);
+  for (let i = 0; i < n; i++) starts[(hashes.at(i)! >>> 21) + 1]!++;
+  let largest = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    largest = Math.max(largest, starts[b + 1]!);
+    starts[b + 1]! += starts[b]!;
+  }
+  const fill = starts.slice(0, BUCKETS);
+  const byBucket = new Int32Array(n * 2);
   for (let i = 0; i < n; i++) {
-    rows[i] = i;
-    keys[i] = hashes[i]! >>> 0;
+    const h = hashes.at(i)!;
+    const at = fill[h >>> 21]!++ * 2;
+    byBucket[at] = h;
+    byBucket[at + 1] = i;
   }
-  let rows2 = new Int32Array(n);
-  let keys2 = new Uint32Array(n);
-  const counts = new Int32Array(256);
-  for (let shift = 0; shift < 32; shift += 8) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & 255]!++;
-    let sum = 0;
-    for (let b = 0; b < 256; b++) {
-      const c = counts[b]!;
-      counts[b] = sum;
-      sum += c;
+  let size = 16;
+  while (size < largest * 2) size *= 2;
+  const table = new Int32Array(size);
+  const groups = new Map<number, number[]>();
+  for (let b = 0; b < BUCKETS; b++) {
+    const from = starts[b]!;
+    const to = starts[b + 1]!;
+    if (to - from < 2) continue;
+    let mask = 16 - 1;
+    while (mask + 1 < (to - from) * 2) mask = mask * 2 + 1;
+    table.fill(-1, 0, mask + 1);
+    for (let k = from; k < to; k++) {
+      const h = byBucket[2 * k]!;
+      let slot = h & mask;
+      for (;;) {
+        const other = table[slot]!;
+        if (other === -1) {
+          table[slot] = k;
+          break;
+        }
+        if (byBucket[2 * other] === h) {
+          const group = groups.get(h);
+          if (group) group.push(byBucket[2 * k + 1]!);
+          else groups.set(h, [byBucket[2 * other + 1]!, byBucket[2 * k + 1]!]);
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
     }
-    for (let i = 0; i < n; i++) {
-      const k = keys[i]!;
-      const at = counts[(k >>> shift) & 255]!++;
-      keys2[at] = k;
-      rows2[at] = rows[i]!;
-    }
-    [rows, rows2] = [rows2, rows];
-    [keys, keys2] = [keys2, keys];
   }
-  return { rows, sorted: keys };
+  return [...groups.values()].map((g) => Int32Array.from(g));
 }
 
 /**
@@ -173,12 +193,13 @@ export class IdIndex {
 
   /**
    * Writes `id` (latin1, zero-padded to a word) at the arena's free end
-   * without committing it, and returns its hash: FNV-1a-style over 32-bit
-   * words, seeded with the length. Lookups stage too, so both hash alike.
+   * without committing it, and returns its hash (MurmurHash3 over 32-bit
+   * words, seeded with the length). Lookups stage too, so both hash alike.
    */
   private stage(id: string): number {
-    const padded = (id.length + 3) & ~3;
-    if (padded > CHUNK_BYTES) throw new Error(`IdIndex: expected an id of at most ${CHUNK_BYTES} characters, got ${id.length}.`);
+    const n = id.length;
+    const padded = (n + 3) & ~3;
+    if (padded > CHUNK_BYTES) throw new Error(`IdIndex: expected an id of at most ${CHUNK_BYTES} characters, got ${n}.`);
     let offset = this.used % CHUNK_BYTES;
     if (this.chunks.length === 0 || offset + padded > CHUNK_BYTES) {
       // Start a new chunk; the old one is never copied.
@@ -188,14 +209,28 @@ export class IdIndex {
       this.used = (this.chunks.length - 1) * CHUNK_BYTES;
       offset = 0;
     }
-    const chunk = this.chunks[this.chunks.length - 1]!;
-    (chunk as LatinBuffer).latin1Write(id, offset, id.length);
-    const end = offset + padded;
-    for (let k = offset + id.length; k < end; k++) chunk[k] = 0;
-    let h = 0x811c9dc5 ^ id.length;
     const words = this.chunkWords[this.chunkWords.length - 1]!;
-    for (let w = offset >> 2; w < end >> 2; w++) h = Math.imul(h ^ words[w]!, 0x01000193);
-    return h;
+    // Packs four latin1 characters (zero-padded) into each word, in memory byte order, hashing as it goes:
+    // MurmurHash3 (x86, 32-bit), then its finaliser, so every bit of every character reaches every bit of the hash.
+    let h = n;
+    for (let i = 0, w = offset >> 2; i < n; i += 4, w++) {
+      const c0 = id.charCodeAt(i);
+      const c1 = i + 1 < n ? id.charCodeAt(i + 1) : 0;
+      const c2 = i + 2 < n ? id.charCodeAt(i + 2) : 0;
+      const c3 = i + 3 < n ? id.charCodeAt(i + 3) : 0;
+      if ((c0 | c1 | c2 | c3) > 255) throw new Error(`IdIndex: expected an id of code units 0-255, got "${id}".`);
+      const word = LITTLE_ENDIAN ? c0 | (c1 << 8) | (c2 << 16) | (c3 << 24) : (c0 << 24) | (c1 << 16) | (c2 << 8) | c3;
+      words[w] = word;
+      let k = Math.imul(word, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h ^= k;
+      h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
   }
 
   /** Adds `id` unless a live row has it: returns the new row, or `-(existing row) - 1`. */
@@ -218,22 +253,16 @@ export class IdIndex {
 
   /**
    * Finds every row appended since the last settle whose id equals an
-   * earlier row's, marks it dead, and returns them (in row order). One radix
-   * sort over all hashes: linear, sequential memory access.
+   * earlier row's, marks it dead, and returns them (in row order). Linear,
+   * with sequential memory access (see `equalHashGroups`).
    */
   settle(): DuplicateRow[] {
     const n = this.starts.size;
     if (this.settled === n) return [];
     const from = this.settled;
     this.settled = n;
-    const { rows: order, sorted } = rowsByHash(this.hashes.toArray());
     const out: DuplicateRow[] = [];
-    for (let i = 0; i < n; ) {
-      let j = i + 1;
-      while (j < n && sorted[j] === sorted[i]) j++;
-      if (j - i > 1) this.settleGroup(order.subarray(i, j), from, out);
-      i = j;
-    }
+    for (const group of equalHashGroups(this.hashes)) this.settleGroup(group, from, out);
     if (out.length > 0) {
       this.slots = null;
       out.sort((a, b) => a.row - b.row);

@@ -1,5 +1,3 @@
-import { isUtf8 } from "node:buffer";
-
 /**
  * Splits a byte stream into lines on `\n` without ever holding more than one
  * line (plus one chunk) in memory. A line longer than the cap is not kept: its
@@ -9,12 +7,8 @@ import { isUtf8 } from "node:buffer";
 /** The default longest line the validator reads: 1 MiB (a real event is a few hundred bytes). */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
-/**
- * Receives each line: its bytes (null when longer than the cap), its 1-based
- * number, its length in bytes, and — when the splitter checks UTF-8 per chunk
- * — true if the line is known to be valid UTF-8 (false: not checked).
- */
-export type LineSink = (bytes: Buffer | null, line: number, length: number, utf8Valid: boolean) => void;
+/** Receives each line: its bytes (null when longer than the cap), its 1-based number and its length in bytes. */
+export type LineSink = (bytes: Buffer | null, line: number, length: number) => void;
 
 /** An incremental line splitter: `push` chunks, then `end`. */
 export class LineSplitter {
@@ -26,13 +20,10 @@ export class LineSplitter {
   /**
    * @param sink receives every line, in order.
    * @param maxLineBytes lines longer than this many bytes are reported with `bytes: null`.
-   * @param checkUtf8 check UTF-8 once per chunk (one native call for
-   *   thousands of lines) and tell the sink which lines passed.
    */
   constructor(
     private readonly sink: LineSink,
     private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
-    private readonly checkUtf8: boolean = false,
   ) {}
 
   /** How many lines have been emitted so far. */
@@ -43,13 +34,6 @@ export class LineSplitter {
   /** Feeds the next chunk of the stream. */
   push(chunk: Buffer): void {
     let start = 0;
-    // Lines wholly inside this chunk lie between the end of a pending line (if any) and the last newline.
-    let whole = false;
-    if (this.checkUtf8) {
-      const first = this.partsLength > 0 || this.overflow ? chunk.indexOf(10) + 1 : 0;
-      const last = chunk.lastIndexOf(10);
-      whole = first > 0 || this.partsLength === 0 ? last >= first && isUtf8(chunk.subarray(first, last)) : false;
-    }
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl === -1) {
@@ -58,7 +42,7 @@ export class LineSplitter {
       }
       if (this.partsLength === 0 && !this.overflow) {
         const length = nl - start;
-        this.emit(length > this.maxLineBytes ? null : chunk.subarray(start, nl), length, whole);
+        this.emit(length > this.maxLineBytes ? null : chunk.subarray(start, nl), length);
       } else {
         this.keep(chunk.subarray(start, nl));
         this.flush();
@@ -90,10 +74,10 @@ export class LineSplitter {
     this.parts = [];
     this.partsLength = 0;
     this.overflow = false;
-    this.emit(bytes, length, false);
+    this.emit(bytes, length);
   }
 
-  private emit(bytes: Buffer | null, length: number, utf8Valid: boolean): void {
-    this.sink(bytes, ++this.lineNo, length, utf8Valid);
+  private emit(bytes: Buffer | null, length: number): void {
+    this.sink(bytes, ++this.lineNo, length);
   }
 }

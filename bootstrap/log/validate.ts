@@ -64,7 +64,7 @@ function makeValidator(name: string, opts: ValidateOptions): { validator: LogVal
   const { zones, zonesSource } = zonesOf(opts);
   const validator = new LogValidator({ file: name, zones, zonesSource, maxErrors: opts.maxErrors ?? DEFAULT_MAX_ERRORS });
   const max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const splitter = new LineSplitter((bytes, line, length, utf8Valid) => validator.pushBytes(bytes, line, length, max, utf8Valid), max, true);
+  const splitter = new LineSplitter((bytes, line, length) => validator.pushBytes(bytes, line, length, max), max);
   return { validator, splitter };
 }
 
