@@ -13,7 +13,7 @@ import { LineSplitter } from "../bootstrap/log/lines";
 import { validateLogFile } from "../bootstrap/log/validate";
 
 const EVENTS = Number(process.env.BENCH_LOG_EVENTS ?? 1_000_000);
-const ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 5);
 const ZONES = ["europe-west1-b", "europe-west1-c"];
 
 const HEAD = [

@@ -71,6 +71,16 @@ function isConfig(v: unknown): boolean {
   return true;
 }
 
+/** `hasKeys(o, INSTANCE_KEYS, INSTANCE_OPTIONAL)`, unrolled: instances are most of a big log. */
+function hasInstanceKeys(o: Obj): boolean {
+  let seen = 0;
+  for (const k in o) {
+    if (k === "kind" || k === "id" || k === "process" || k === "zone") seen++;
+    else if (k !== "args") return false;
+  }
+  return seen === 4;
+}
+
 const NONE: readonly string[] = [];
 const EXTENSION_KEYS = ["package", "version"];
 const HEADER_KEYS = ["kind", "format", "version", "layer"];
@@ -79,8 +89,6 @@ const GATEWAY_KEYS = ["kind", "name", "role", "extension"];
 const GATEWAY_OPTIONAL = ["config"];
 const STREAM_KEYS = ["kind", "gid", "store", "durable"];
 const PROCESS_KEYS = ["kind", "name", "types", "runner", "gateways", "streams"];
-const INSTANCE_KEYS = ["kind", "id", "process", "zone"];
-const INSTANCE_OPTIONAL = ["args"];
 const END_KEYS = ["kind"];
 
 // The last process and zone names that passed their pattern: instances repeat them, so the regex runs once.
@@ -99,7 +107,7 @@ export function fastEvent(v: unknown): BootstrapEvent | null {
   switch (v.kind) {
     case "CreateInstance":
       ok =
-        hasKeys(v, INSTANCE_KEYS, INSTANCE_OPTIONAL) &&
+        hasInstanceKeys(v) &&
         matches(v.id, INSTANCE_ID_PATTERN) &&
         (v.process === lastProcess || (matches(v.process, NAME_PATTERN) && ((lastProcess = v.process as string), true))) &&
         (v.zone === lastZone || (matches(v.zone, ZONE_PATTERN) && ((lastZone = v.zone as string), true))) &&
