@@ -1,6 +1,6 @@
 /**
- * Compact storage for the million-instance case. Ids are kept as bytes in one
- * arena with their hashes in an Int32 column — no JS string per id, nothing
+ * Compact storage for the million-instance case. Ids are kept as bytes in an
+ * arena, each after its length and hash — no JS string per id, nothing
  * for the garbage collector to trace. Appending is sequential; duplicates are
  * found afterwards in three sequential passes over the hashes (`settle`), and
  * the open-addressing lookup table is only built when someone looks an id up.
@@ -13,6 +13,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** The arena's chunk size: ids never straddle chunks, and a full chunk is never copied. */
 const CHUNK_BYTES = 1 << 20;
+/** Each arena record starts with two words: the id's length and its hash. */
+const HEADER_BYTES = 8;
 
 const PAGE_BITS = 16;
 const PAGE = 1 << PAGE_BITS;
@@ -70,11 +72,11 @@ export interface DuplicateRow {
  * scatter (hash, row) pairs into bucket order, then look for equal hashes
  * bucket by bucket in a small table that stays in cache.
  */
-function equalHashGroups(hashes: IntColumn): Int32Array[] {
-  const n = hashes.size;
+function equalHashGroups(hashes: Int32Array): Int32Array[] {
+  const n = hashes.length;
   const BUCKETS = 2048;
   const starts = new Int32Array(BUCKETS + 1);
-  for (let i = 0; i < n; i++) starts[(hashes.at(i)! >>> 21) + 1]!++;
+  for (let i = 0; i < n; i++) starts[(hashes[i]! >>> 21) + 1]!++;
   let largest = 0;
   for (let b = 0; b < BUCKETS; b++) {
     largest = Math.max(largest, starts[b + 1]!);
@@ -83,7 +85,7 @@ function equalHashGroups(hashes: IntColumn): Int32Array[] {
   const fill = starts.slice(0, BUCKETS);
   const byBucket = new Int32Array(n * 2);
   for (let i = 0; i < n; i++) {
-    const h = hashes.at(i)!;
+    const h = hashes[i]!;
     const at = fill[h >>> 21]!++ * 2;
     byBucket[at] = h;
     byBucket[at + 1] = i;
@@ -131,9 +133,8 @@ export class IdIndex {
   private chunkWords: Int32Array[] = [];
   /** Where the next id goes: a global offset, chunk index × CHUNK_BYTES + offset in the chunk. */
   private used = 0;
+  /** Each row's record in the arena: a global offset to [length word, hash word, id words…]. */
   private starts = new IntColumn();
-  private lengths = new IntColumn();
-  private hashes = new IntColumn();
   private dead: Uint8Array | null = null;
   private deadCount = 0;
   private settled = 0;
@@ -155,15 +156,27 @@ export class IdIndex {
     return this.dead !== null && row < this.dead.length && this.dead[row] === 1;
   }
 
+  /** The arena word `k` words after `row`'s record start (0: length, 1: hash). */
+  private wordOf(row: number, k: number): number {
+    const start = this.starts.at(row)!;
+    const offset = start % CHUNK_BYTES;
+    return this.chunkWords[(start - offset) / CHUNK_BYTES]![(offset >> 2) + k]!;
+  }
+
+  /** The stored hash of `row`'s id. */
+  hashAt(row: number): number {
+    return this.wordOf(row, 1);
+  }
+
   /** The bytes of `row`'s id (a view into its chunk). */
   private bytesOf(row: number): Buffer {
     const start = this.starts.at(row)!;
     const offset = start % CHUNK_BYTES;
-    return this.chunks[(start - offset) / CHUNK_BYTES]!.subarray(offset, offset + this.lengths.at(row)!);
+    return this.chunks[(start - offset) / CHUNK_BYTES]!.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + this.wordOf(row, 0));
   }
 
   private equalsAt(row: number, id: string): boolean {
-    if (this.lengths.at(row) !== id.length) return false;
+    if (this.wordOf(row, 0) !== id.length) return false;
     const a = this.bytesOf(row);
     for (let i = 0; i < id.length; i++) if (a[i] !== id.charCodeAt(i)) return false;
     return true;
@@ -179,14 +192,16 @@ export class IdIndex {
    * schema; `InstanceTable` checks other callers): it is stored as latin1.
    */
   append(id: string): number {
-    // Each id starts on a 4-byte boundary and is zero-padded, so it is hashed a word at a time.
+    // A record is [length, hash, id zero-padded to whole words]: one sequential write, hashed a word at a time.
     const h = this.stage(id);
     const at = this.used;
-    this.used = at + ((id.length + 3) & ~3);
+    const words = this.chunkWords[this.chunkWords.length - 1]!;
+    const w = (at % CHUNK_BYTES) >> 2;
+    words[w] = id.length;
+    words[w + 1] = h;
+    this.used = at + HEADER_BYTES + ((id.length + 3) & ~3);
     const row = this.starts.size;
     this.starts.push(at);
-    this.lengths.push(id.length);
-    this.hashes.push(h);
     if (this.slots !== null) this.slotInsert(h, row);
     return row;
   }
@@ -198,7 +213,7 @@ export class IdIndex {
    */
   private stage(id: string): number {
     const n = id.length;
-    const padded = (n + 3) & ~3;
+    const padded = HEADER_BYTES + ((n + 3) & ~3);
     if (padded > CHUNK_BYTES) throw new Error(`IdIndex: expected an id of at most ${CHUNK_BYTES} characters, got ${n}.`);
     let offset = this.used % CHUNK_BYTES;
     if (this.chunks.length === 0 || offset + padded > CHUNK_BYTES) {
@@ -213,7 +228,7 @@ export class IdIndex {
     // Packs four latin1 characters (zero-padded) into each word, in memory byte order, hashing as it goes:
     // MurmurHash3 (x86, 32-bit), then its finaliser, so every bit of every character reaches every bit of the hash.
     let h = n;
-    for (let i = 0, w = offset >> 2; i < n; i += 4, w++) {
+    for (let i = 0, w = (offset + HEADER_BYTES) >> 2; i < n; i += 4, w++) {
       const c0 = id.charCodeAt(i);
       const c1 = i + 1 < n ? id.charCodeAt(i + 1) : 0;
       const c2 = i + 2 < n ? id.charCodeAt(i + 2) : 0;
@@ -262,7 +277,9 @@ export class IdIndex {
     const from = this.settled;
     this.settled = n;
     const out: DuplicateRow[] = [];
-    for (const group of equalHashGroups(this.hashes)) this.settleGroup(group, from, out);
+    const hashes = new Int32Array(n);
+    for (let row = 0; row < n; row++) hashes[row] = this.hashAt(row);
+    for (const group of equalHashGroups(hashes)) this.settleGroup(group, from, out);
     if (out.length > 0) {
       this.slots = null;
       out.sort((a, b) => a.row - b.row);
@@ -302,8 +319,6 @@ export class IdIndex {
     c.chunkWords = c.chunks.map((chunk) => new Int32Array(chunk.buffer, chunk.byteOffset, CHUNK_BYTES >> 2));
     c.used = this.used;
     c.starts = this.starts.clone();
-    c.lengths = this.lengths.clone();
-    c.hashes = this.hashes.clone();
     c.dead = this.dead ? this.dead.slice() : null;
     c.deadCount = this.deadCount;
     c.settled = this.settled;
@@ -315,8 +330,8 @@ export class IdIndex {
     while (capacity < this.starts.size * 2 + 2) capacity *= 2;
     this.slots = new Int32Array(capacity * 2);
     this.mask = capacity - 1;
-    const rows = this.hashes.size;
-    for (let row = 0; row < rows; row++) this.slotInsert(this.hashes.at(row)!, row);
+    const rows = this.starts.size;
+    for (let row = 0; row < rows; row++) this.slotInsert(this.hashAt(row), row);
   }
 
   /** Puts a live row into the lookup table (rows go in ascending order, so the earliest of equal ids is found first). */

@@ -130,8 +130,9 @@ const MAX_INTERNED_ARGS = 4096;
 
 /**
  * The instances of a state: a read-only map from id to record, stored in
- * columns (ids in an `IdIndex`, per-row placement, args and position in Int32
- * columns) so that a million-instance log fits in a few tens of megabytes.
+ * columns (ids in an `IdIndex`; per row, a shared (placement, args) profile
+ * and the position in Int32 columns) so that a million-instance log fits in
+ * a few tens of megabytes.
  * Process and zone names are shared between rows, and so are identical
  * argument lists (frozen). Records are built on access.
  *
@@ -141,9 +142,11 @@ const MAX_INTERNED_ARGS = 4096;
  */
 export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   private ids = new IdIndex();
-  private placementOf = new IntColumn();
-  private argsOf = new IntColumn();
+  /** Per row: an index into `profiles` (its placement and args). */
+  private profileOf = new IntColumn();
   private positionOf = new IntColumn();
+  private profiles: { readonly placement: number; readonly args: number }[] = [];
+  private profileIndex = new Map<number, number>();
   private argsList: (readonly string[])[] = [NO_ARGS];
   private placementList: { readonly process: string; readonly zone: string }[] = [];
   private placementIndex = new Map<string, Map<string, number>>();
@@ -184,8 +187,7 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   /** Appends an instance without looking for its id; call `settle` before relying on uniqueness. */
   append(id: string, process: string, zone: string, args: readonly string[], position: number): void {
     this.ids.append(id);
-    this.placementOf.push(this.placement(process, zone));
-    this.argsOf.push(this.intern(args));
+    this.profileOf.push(this.profile(this.placement(process, zone), this.intern(args)));
     this.positionOf.push(position);
   }
 
@@ -198,9 +200,10 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   clone(): InstanceTable {
     const t = new InstanceTable();
     t.ids = this.ids.clone();
-    t.placementOf = this.placementOf.clone();
-    t.argsOf = this.argsOf.clone();
+    t.profileOf = this.profileOf.clone();
     t.positionOf = this.positionOf.clone();
+    t.profiles = this.profiles.slice();
+    t.profileIndex = new Map(this.profileIndex);
     t.argsList = this.argsList.slice();
     t.placementList = this.placementList.slice();
     t.placementIndex = new Map([...this.placementIndex].map(([p, zones]) => [p, new Map(zones)]));
@@ -236,8 +239,20 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   }
 
   private record(row: number): InstanceRecord {
-    const p = this.placementList[this.placementOf.at(row)!]!;
-    return { id: this.ids.idAt(row), process: p.process, zone: p.zone, args: this.argsList[this.argsOf.at(row)!]!, position: this.positionOf.at(row)! };
+    const profile = this.profiles[this.profileOf.at(row)!]!;
+    const p = this.placementList[profile.placement]!;
+    return { id: this.ids.idAt(row), process: p.process, zone: p.zone, args: this.argsList[profile.args]!, position: this.positionOf.at(row)! };
+  }
+
+  /** The index of the (placement, args) pair in `profiles`, shared between rows. */
+  private profile(placement: number, args: number): number {
+    const key = placement * 0x200000 + args;
+    const known = args < 0x200000 ? this.profileIndex.get(key) : undefined;
+    if (known !== undefined) return known;
+    const index = this.profiles.length;
+    this.profiles.push({ placement, args });
+    if (args < 0x200000 && this.profileIndex.size < MAX_INTERNED_ARGS * 4) this.profileIndex.set(key, index);
+    return index;
   }
 
   private placement(process: string, zone: string): number {
