@@ -144,7 +144,7 @@ export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
   await phase(
     "dry-replay",
     async (ctx) => {
-      const dry = opts.dryReplay ?? ((r, c) => dryReplayIn(opts.zones, r, c));
+      const dry = opts.dryReplay ?? ((r, c) => dryReplayIn(opts.zones, state.instances.size, r, c));
       const rehearse = (binding: Binding, inner: PhaseContext) => replay(opts, binding, state, lastPosition, inner, true);
       // The rehearsal and the preflight of the real binding run side by side; both must pass, and both have ended when the phase does.
       const [rehearsal, check] = await Promise.allSettled([dry(rehearse, ctx), checkBinding(opts, ctx)]);

@@ -51,8 +51,8 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (e: D
       if (tty) {
         write(`\rbootstrap: ${what}`);
         live = true;
-      } else if (pct >= lastShown + 10 || Date.now() - lastAt > 5_000 || e.position === e.lastPosition) {
-        if (e.position === lastShown && e.position !== e.lastPosition) return;
+      } else if (pct >= lastShown + 10 || (Date.now() - lastAt > 5_000 && pct !== lastShown) || (e.position === e.lastPosition && pct !== lastShown)) {
+        // Not a terminal: a line per 10 %, or every 5 s while it moves, and the end.
         write(`bootstrap: ${what}\n`);
         lastShown = pct;
         lastAt = Date.now();
