@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../config/load";
+import { loadStackConfig, REPO_ROOT } from "../config/load";
 import { loadTower, stackNamesIn } from "../diagram/load";
 import { evaluateStack } from "../plan/stack";
 import type { RecordedResource } from "../plan/recorder";
@@ -37,6 +37,14 @@ describe.each(EXAMPLES)("examples/$name", (ex) => {
     expect(project).toMatchObject({ name: `spive-${ex.name}`, runtime: { name: "nodejs" }, stackConfigDir: "." });
     expect(path.resolve(dir, String(project.main))).toBe(REPO_ROOT);
     expect(fs.existsSync(path.join(dir, "README.md"))).toBe(true);
+  });
+
+  it("keeps prod0's zones and bootstrap block equal to the committed prod0 (the bootstrap driver reads those from stacks/)", () => {
+    const mine = loadStackConfig("prod0", dir);
+    const committed = loadStackConfig("prod0");
+    expect(mine["spive:layer"].regions).toEqual(committed["spive:layer"].regions);
+    expect(mine["spive:bootstrap"]).toEqual(committed["spive:bootstrap"]);
+    expect(mine["gcp:project"]).not.toBe(committed["gcp:project"]);
   });
 
   it("evaluates every stack on the mock engine with the control plane on top, nothing above it, and no policy violation", async () => {
