@@ -38,7 +38,15 @@ function commandsIn(markdown: string, file: string): Found[] {
   const out: Found[] = [];
   const lines = markdown.split("\n");
   let fence: string | undefined;
-  lines.forEach((line, i) => {
+  let continued = "";
+  lines.forEach((raw, i) => {
+    // A shell line ending in a backslash continues on the next one.
+    const line = continued + raw;
+    continued = "";
+    if (fence !== undefined && SHELL_FENCES.has(fence) && line.endsWith("\\")) {
+      continued = `${line.slice(0, -1)} `;
+      return;
+    }
     const where = `${file}:${i + 1}`;
     const m = /^\s*(```+|~~~+)\s*([\w-]*)/.exec(line);
     if (m) {
@@ -192,6 +200,8 @@ describe("the command checker", () => {
       "$ npm ci && npm test   # the CI command",
       "FOO=1 npx spive rollout plan prod1 --json | jq . > out.json",
       "dev-0/stop.sh",
+      "npx spive diff prod1 \\",
+      "  --base origin/main",
       "spive policy prod1: 30 rules checked against 948 resources: no violations.",
       "```",
       "```mermaid",
@@ -203,6 +213,7 @@ describe("the command checker", () => {
       { where: "x.md:3", text: "npm test" },
       { where: "x.md:4", text: "npx spive rollout plan prod1 --json" },
       { where: "x.md:5", text: "dev-0/stop.sh" },
+      { where: "x.md:7", text: "npx spive diff prod1    --base origin/main" },
     ]);
     expect(checkOther("npm run nosuch", scripts)).toBe('package.json has no script "nosuch"');
     expect(checkOther("npm run bench:*", scripts)).toBeUndefined();
