@@ -197,7 +197,7 @@ export class BootstrapInstanceDouble {
   private async consume(): Promise<void> {
     try {
       this.lastPosition = countLines(this.opts.logFile);
-      if (this.opts.fault) this.faultPosition = Math.max(1, Math.ceil(this.opts.fault.fraction * this.lastPosition));
+      if (this.opts.fault) this.faultPosition = faultPosition(this.opts.fault.fraction, this.lastPosition);
       this.state = "consuming";
       this.notify();
       // CreateInstance effects run up to INSTANCE_CONCURRENCY at a time; the
@@ -254,4 +254,9 @@ export function countLines(file: string): number {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The position a fault at `fraction` of a log ending at `lastPosition` fires at: ⌊fraction × last⌋, at least 1 (99 % of a 20-event log is position 19, before its End). */
+export function faultPosition(fraction: number, lastPosition: number): number {
+  return Math.max(1, Math.floor(fraction * lastPosition));
 }

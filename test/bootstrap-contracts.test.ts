@@ -7,7 +7,7 @@ import { hostForInstance, parseBinding, type Binding } from "../bootstrap/contra
 import { httpEventStoreClient, httpInstanceClient, httpRunnerClient } from "../bootstrap/contracts/clients";
 import { ContractCallError } from "../bootstrap/contracts/http";
 import { driverTimeouts } from "../bootstrap/driver/target";
-import { BootstrapInstanceDouble, instanceFaultFor } from "../doubles/bootstrap-instance";
+import { BootstrapInstanceDouble, faultPosition, instanceFaultFor } from "../doubles/bootstrap-instance";
 import { EventStoreDouble } from "../doubles/event-store";
 import { generateLog } from "../doubles/generate-log";
 import { RunnerHostDouble } from "../doubles/runner-host";
@@ -134,6 +134,16 @@ describe("binding and knobs", () => {
     [undefined, "dev-0", undefined],
   ])("SPIVE_FAULT_INSTANCE=%s for target %s", (spec, target, fault) => {
     expect(instanceFaultFor(spec, target)).toEqual(fault);
+  });
+
+  it.each([
+    [0.01, 20, 1],
+    [0.5, 20, 10],
+    [0.99, 20, 19],
+    [1, 20, 20],
+    [0.01, 1007, 10],
+  ])("a fault at %s of a log ending at %s fires at position %s", (fraction, last, position) => {
+    expect(faultPosition(fraction, last)).toBe(position);
   });
 
   it("rejects malformed fault knobs and timeout overrides with sentences", () => {
