@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fastEvent } from "../bootstrap/log/fast-path";
+import { fastEvent, isInstanceId } from "../bootstrap/log/fast-path";
 import { IdIndex } from "../bootstrap/log/id-index";
 import { InstanceTable } from "../bootstrap/log/reducer";
 import {
@@ -151,6 +151,15 @@ const boundaries: [string, Record<string, unknown>][] = [
 ];
 
 describe("the fast check at the schema's boundaries", () => {
+  it("checks instance ids exactly as INSTANCE_ID_PATTERN does", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.stringMatching(INSTANCE_ID_PATTERN), fc.string({ unit: fc.constantFrom("a", "z", "0", "9", "-", "A", "_", "\n", "é"), maxLength: 70 })), (id) => {
+        expect(isInstanceId(id)).toBe(INSTANCE_ID_PATTERN.test(id));
+      }),
+      { seed: SEED, numRuns: 5000 },
+    );
+  });
+
   it.each(boundaries)("agrees with zod on %s", (_, v) => {
     expect(fastEvent(v) !== null).toBe(BootstrapEvent.safeParse(v).success);
   });

@@ -14,7 +14,6 @@ type Obj = Record<string, unknown>;
 // Module-level copies: the compiled module reads imports through getters, too slow for a per-line path.
 const CONFIG_KEY_PATTERN = schema.CONFIG_KEY_PATTERN;
 const GID_PATTERN = schema.GID_PATTERN;
-const INSTANCE_ID_PATTERN = schema.INSTANCE_ID_PATTERN;
 const LAYER_PATTERN = schema.LAYER_PATTERN;
 const LOG_FORMAT = schema.LOG_FORMAT;
 const LOG_FORMAT_VERSION = schema.LOG_FORMAT_VERSION;
@@ -71,6 +70,21 @@ function isConfig(v: unknown): boolean {
   return true;
 }
 
+/**
+ * `INSTANCE_ID_PATTERN.test(v)` as a loop (no regex call per instance): 1 to
+ * 63 characters from a-z, 0-9 and "-", not starting or ending with "-".
+ */
+export function isInstanceId(v: unknown): boolean {
+  if (typeof v !== "string") return false;
+  const n = v.length;
+  if (n < 1 || n > 63) return false;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && i !== 0 && i !== n - 1))) return false;
+  }
+  return true;
+}
+
 /** `hasKeys(o, INSTANCE_KEYS, INSTANCE_OPTIONAL)`, unrolled: instances are most of a big log. */
 function hasInstanceKeys(o: Obj): boolean {
   let seen = 0;
@@ -108,7 +122,7 @@ export function fastEvent(v: unknown): BootstrapEvent | null {
     case "CreateInstance":
       ok =
         hasInstanceKeys(v) &&
-        matches(v.id, INSTANCE_ID_PATTERN) &&
+        isInstanceId(v.id) &&
         (v.process === lastProcess || (matches(v.process, NAME_PATTERN) && ((lastProcess = v.process as string), true))) &&
         (v.zone === lastZone || (matches(v.zone, ZONE_PATTERN) && ((lastZone = v.zone as string), true))) &&
         (v.args === undefined || isStringList(v.args, null, 0, MAX_STRING_LENGTH));
