@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { Binding } from "../bootstrap/contracts/binding";
 import { loadStackConfig, REPO_ROOT } from "../config/load";
-import { isAlive, launchDouble, stopGroup } from "./launch";
+import { isOurDouble, launchDouble, stopGroup } from "./launch";
 
 /**
  * The local dev installations: dev-0 (prod-0 without replication: one runner
@@ -61,7 +61,7 @@ export function readDevState(target: DevTarget, root: string = stateRoot()): Dev
  */
 export function devBinding(target: DevTarget, root: string = stateRoot()): Binding {
   const state = readDevState(target, root);
-  if (!state || !state.processes.some((p) => isAlive(p.pid))) {
+  if (!state || !state.processes.some((p) => isOurDouble(p.pid))) {
     const script = target === "dev-0" ? "dev-0/start.sh (npm start)" : "dev-0r/start.sh";
     throw new Error(`${target} is not running (no live doubles recorded in ${stateFile(target, root)}); start it with ${script}.`);
   }
@@ -90,7 +90,7 @@ export interface DevUpOptions {
 export async function devUp(target: DevTarget, opts: DevUpOptions = {}): Promise<{ state: DevState; reused: boolean }> {
   const root = opts.root ?? stateRoot();
   const existing = readDevState(target, root);
-  if (existing && existing.processes.every((p) => isAlive(p.pid))) return { state: existing, reused: true };
+  if (existing && existing.processes.every((p) => isOurDouble(p.pid))) return { state: existing, reused: true };
   if (existing) await devDown(target, root);
   const dir = path.join(root, target);
   fs.mkdirSync(dir, { recursive: true });
@@ -126,7 +126,7 @@ export async function devUp(target: DevTarget, opts: DevUpOptions = {}): Promise
 export async function devDown(target: DevTarget, root: string = stateRoot()): Promise<{ stopped: number }> {
   const state = readDevState(target, root);
   if (!state) return { stopped: 0 };
-  const alive = state.processes.filter((p) => isAlive(p.pid));
+  const alive = state.processes.filter((p) => isOurDouble(p.pid));
   await Promise.all(alive.map((p) => stopGroup(p.pid)));
   fs.rmSync(stateFile(target, root), { force: true });
   return { stopped: alive.length };

@@ -107,3 +107,17 @@ export async function stopGroup(pid: number, graceMs = 5_000): Promise<void> {
     while (isAlive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Whether `pid` is alive and is one of our doubles. On Linux the command line
+ * must name doubles/bin/serve.ts, so a pid recorded before a reboot and since
+ * reused by another program is never signalled; elsewhere, liveness only.
+ */
+export function isOurDouble(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(SERVE_ENTRY);
+  } catch {
+    return process.platform !== "linux";
+  }
+}
