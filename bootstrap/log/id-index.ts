@@ -8,6 +8,14 @@
  * the cost of merely parsing it, in a few tens of megabytes.
  */
 
+/** One MurmurHash3 (x86, 32-bit) round: mixes `word` into `h`. */
+function mix(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
 /** Whether words are stored little-endian here (they hold an id's bytes in memory order). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -228,19 +236,31 @@ export class IdIndex {
     // Packs four latin1 characters (zero-padded) into each word, in memory byte order, hashing as it goes:
     // MurmurHash3 (x86, 32-bit), then its finaliser, so every bit of every character reaches every bit of the hash.
     let h = n;
-    for (let i = 0, w = (offset + HEADER_BYTES) >> 2; i < n; i += 4, w++) {
+    let w = (offset + HEADER_BYTES) >> 2;
+    let high = 0;
+    let i = 0;
+    for (; i + 4 <= n; i += 4, w++) {
       const c0 = id.charCodeAt(i);
-      const c1 = i + 1 < n ? id.charCodeAt(i + 1) : 0;
-      const c2 = i + 2 < n ? id.charCodeAt(i + 2) : 0;
-      const c3 = i + 3 < n ? id.charCodeAt(i + 3) : 0;
-      if ((c0 | c1 | c2 | c3) > 255) throw new Error(`IdIndex: expected an id of code units 0-255, got "${id}".`);
+      const c1 = id.charCodeAt(i + 1);
+      const c2 = id.charCodeAt(i + 2);
+      const c3 = id.charCodeAt(i + 3);
+      high |= c0 | c1 | c2 | c3;
       const word = LITTLE_ENDIAN ? c0 | (c1 << 8) | (c2 << 16) | (c3 << 24) : (c0 << 24) | (c1 << 16) | (c2 << 8) | c3;
       words[w] = word;
-      let k = Math.imul(word, 0xcc9e2d51);
-      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-      h ^= k;
-      h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+      h = mix(h, word);
     }
+    if (i < n) {
+      // The last, partial word, zero-padded.
+      let word = 0;
+      for (let shift = 0; i < n; i++, shift += 8) {
+        const c = id.charCodeAt(i);
+        high |= c;
+        word |= LITTLE_ENDIAN ? c << shift : c << (24 - shift);
+      }
+      words[w] = word;
+      h = mix(h, word);
+    }
+    if (high > 255) throw new Error(`IdIndex: expected an id of code units 0-255, got "${id}".`);
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

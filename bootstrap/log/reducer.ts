@@ -125,6 +125,9 @@ interface DraftState {
 const NO_ARGS: readonly string[] = Object.freeze([]);
 const NO_CONFIG: Readonly<Record<string, string | number | boolean>> = Object.freeze({});
 
+/** Slots of the instance table's single-argument cache (a power of two). */
+const ARG_CACHE = 64;
+
 /** Largest number of distinct argument lists the table shares between instances. */
 const MAX_INTERNED_ARGS = 4096;
 
@@ -151,6 +154,8 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   private placementList: { readonly process: string; readonly zone: string }[] = [];
   private placementIndex = new Map<string, Map<string, number>>();
   private singleArgs = new Map<string, number>();
+  private argCacheKeys: (string | undefined)[] = new Array<string | undefined>(ARG_CACHE).fill(undefined);
+  private argCacheIndex = new Int32Array(ARG_CACHE);
   private listArgs = new Map<string, number>();
 
   /** How many instances there are (later duplicates count until `settle` drops them). */
@@ -208,6 +213,8 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
     t.placementList = this.placementList.slice();
     t.placementIndex = new Map([...this.placementIndex].map(([p, zones]) => [p, new Map(zones)]));
     t.singleArgs = new Map(this.singleArgs);
+    t.argCacheKeys = this.argCacheKeys.slice();
+    t.argCacheIndex = this.argCacheIndex.slice();
     t.listArgs = new Map(this.listArgs);
     return t;
   }
@@ -273,6 +280,20 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   /** The index in `argsList` of a list equal to `args`, shared when it was seen before. */
   private intern(args: readonly string[]): number {
     if (args.length === 0) return 0;
+    if (args.length === 1) {
+      // A small direct-mapped cache in front of the map: most instances repeat a handful of single arguments.
+      const arg = args[0]!;
+      const slot = (arg.length * 31 + (arg.length > 0 ? arg.charCodeAt(arg.length - 1) : 0)) & (ARG_CACHE - 1);
+      if (this.argCacheKeys[slot] === arg) return this.argCacheIndex[slot]!;
+      const index = this.internSlow(args);
+      this.argCacheKeys[slot] = arg;
+      this.argCacheIndex[slot] = index;
+      return index;
+    }
+    return this.internSlow(args);
+  }
+
+  private internSlow(args: readonly string[]): number {
     const map = args.length === 1 ? this.singleArgs : this.listArgs;
     const key = args.length === 1 ? args[0]! : JSON.stringify(args);
     const known = map.get(key);
