@@ -127,10 +127,10 @@ export function startJsonServer(handler: JsonHandler, port = 0, host = "127.0.0.
 
 /** Parses `host:port` (host must be a loopback address); throws a full sentence otherwise. */
 export function parseListen(value: string, flag = "--listen"): { host: string; port: number } {
-  const m = /^(127\.0\.0\.1|localhost|\[::1\]):([0-9]{1,5})$/.exec(value);
+  const m = /^(127\.0\.0\.1|localhost):([0-9]{1,5})$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) {
     throw new Error(`${flag}: expected a loopback address such as 127.0.0.1:0 (the doubles never listen beyond this machine), got "${value}".`);
   }
-  return { host: m[1] === "localhost" ? "127.0.0.1" : m[1] === "[::1]" ? "::1" : m[1]!, port };
+  return { host: "127.0.0.1", port };
 }

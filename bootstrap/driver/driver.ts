@@ -8,7 +8,7 @@ import type { RunnerInstance } from "../contracts/runner-api";
 import { formatLogError } from "../log/errors";
 import type { BootstrapState } from "../log/reducer";
 import { validateLogFile } from "../log/validate";
-import { BootstrapPhaseError, HostError, type PhaseName } from "./errors";
+import { HostError, type PhaseName } from "./errors";
 import { dryReplayIn } from "./dry-replay";
 import { describeExit, InstanceProcess, type StopReport } from "./instance-process";
 import { runPhase, type PhaseContext } from "./phase";
@@ -415,4 +415,3 @@ function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   return Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer));
 }
 
-export { BootstrapPhaseError };

@@ -83,14 +83,19 @@ async function runAction(opts: RunOptions): Promise<void> {
     process.stderr.write(`spive bootstrap run: ${msg}\n`);
     process.exitCode = code;
   };
-  let resolved;
-  let timeouts;
-  try {
-    if (opts.up) {
+  if (opts.up) {
+    try {
       if (!isDevTarget(opts.target)) throw new Error(`--up: expected a local target (${DEV_TARGETS.join(", ")}), got "${opts.target}".`);
       const { state, reused } = await devUp(opts.target);
       for (const p of state.processes) process.stderr.write(`${opts.target}: ${reused ? "reusing" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
+    } catch (err) {
+      fail(`could not start the local doubles, nothing was bootstrapped: ${(err as Error).message}`);
+      return;
     }
+  }
+  let resolved;
+  let timeouts;
+  try {
     resolved = resolveTarget(opts.target, { logFile: opts.log, bindingFile: opts.binding });
     timeouts = driverTimeouts(resolved.config, opts.timeout);
     if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
