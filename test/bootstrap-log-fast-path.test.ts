@@ -191,6 +191,23 @@ describe("the compact instance storage", () => {
     );
   });
 
+  it("InstanceTable keeps every instance's position, whatever the gaps between them", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 3 }), { maxLength: 200 }), (gaps) => {
+        const t = new InstanceTable();
+        let position = 1;
+        const expected = gaps.map((gap, i) => {
+          position += gap + 1;
+          t.append(`i-${i}`, "P", "z-a1-b", [], position);
+          return position;
+        });
+        expect([...t.values()].map((r) => r.position)).toEqual(expected);
+        expected.forEach((p, i) => expect(t.get(`i-${i}`)!.position).toBe(p));
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
   it("InstanceTable behaves as a read-only map keeping the first creation", () => {
     const t = new InstanceTable();
     expect(t.add("a", "P", "z-a1-b", ["x"], 3)).toBe(true);

@@ -134,8 +134,8 @@ const MAX_INTERNED_ARGS = 4096;
 /**
  * The instances of a state: a read-only map from id to record, stored in
  * columns (ids in an `IdIndex`; per row, a shared (placement, args) profile
- * and the position in Int32 columns) so that a million-instance log fits in
- * a few tens of megabytes.
+ * in an Int32 column; positions as runs of consecutive lines) so that a
+ * million-instance log fits in a few tens of megabytes.
  * Process and zone names are shared between rows, and so are identical
  * argument lists (frozen). Records are built on access.
  *
@@ -147,7 +147,9 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   private ids = new IdIndex();
   /** Per row: an index into `profiles` (its placement and args). */
   private profileOf = new IntColumn();
-  private positionOf = new IntColumn();
+  /** Positions as runs: rows from `runRow[k]` on have position row + `runDelta[k]` (instances are mostly consecutive lines). */
+  private runRow: number[] = [];
+  private runDelta: number[] = [];
   private profiles: { readonly placement: number; readonly args: number }[] = [];
   private profileIndex = new Map<number, number>();
   private argsList: (readonly string[])[] = [NO_ARGS];
@@ -191,14 +193,18 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
 
   /** Appends an instance without looking for its id; call `settle` before relying on uniqueness. */
   append(id: string, process: string, zone: string, args: readonly string[], position: number): void {
-    this.ids.append(id);
+    const row = this.ids.append(id);
     this.profileOf.push(this.profile(this.placement(process, zone), this.intern(args)));
-    this.positionOf.push(position);
+    const last = this.runDelta.length - 1;
+    if (last < 0 || this.runDelta[last] !== position - row) {
+      this.runRow.push(row);
+      this.runDelta.push(position - row);
+    }
   }
 
   /** Drops instances appended with an id that an earlier one has; returns them with the first one's position. */
   settle(): { readonly id: string; readonly position: number; readonly firstPosition: number }[] {
-    return this.ids.settle().map((d) => ({ id: this.ids.idAt(d.row), position: this.positionOf.at(d.row)!, firstPosition: this.positionOf.at(d.firstRow)! }));
+    return this.ids.settle().map((d) => ({ id: this.ids.idAt(d.row), position: this.positionAt(d.row), firstPosition: this.positionAt(d.firstRow) }));
   }
 
   /** A copy that can be changed without changing this table. */
@@ -206,7 +212,8 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
     const t = new InstanceTable();
     t.ids = this.ids.clone();
     t.profileOf = this.profileOf.clone();
-    t.positionOf = this.positionOf.clone();
+    t.runRow = this.runRow.slice();
+    t.runDelta = this.runDelta.slice();
     t.profiles = this.profiles.slice();
     t.profileIndex = new Map(this.profileIndex);
     t.argsList = this.argsList.slice();
@@ -248,7 +255,19 @@ export class InstanceTable implements ReadonlyMap<string, InstanceRecord> {
   private record(row: number): InstanceRecord {
     const profile = this.profiles[this.profileOf.at(row)!]!;
     const p = this.placementList[profile.placement]!;
-    return { id: this.ids.idAt(row), process: p.process, zone: p.zone, args: this.argsList[profile.args]!, position: this.positionOf.at(row)! };
+    return { id: this.ids.idAt(row), process: p.process, zone: p.zone, args: this.argsList[profile.args]!, position: this.positionAt(row) };
+  }
+
+  /** The position of `row`: a binary search over the position runs. */
+  private positionAt(row: number): number {
+    let lo = 0;
+    let hi = this.runRow.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.runRow[mid]! <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return row + this.runDelta[lo]!;
   }
 
   /** The index of the (placement, args) pair in `profiles`, shared between rows. */
