@@ -3,7 +3,6 @@ import * as path from "node:path";
 import { KNOWN_STACKS } from "../../layers/registry";
 import { renderPlanJson, renderPlanText } from "../../plan/render";
 import { snapshotOf } from "../../plan/snapshot";
-import { evaluateStack } from "../../plan/stack";
 
 /**
  * `spive plan <stack> [--json] [--stacks-dir <dir>]`: evaluates the stack's
@@ -30,6 +29,9 @@ export function register(program: Command): void {
           throw new Error(`expected a stack name, one of ${KNOWN_STACKS.join(", ")}; got ${JSON.stringify(stack)}.`);
         }
         const stacksDir = opts.stacksDir === undefined ? undefined : path.resolve(opts.stacksDir);
+        // Loaded on use: the program and Pulumi's runtime take seconds to load, and every other command would pay for them.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { evaluateStack } = require("../../plan/stack") as typeof import("../../plan/stack");
         const evaluation = await evaluateStack(stack, { stacksDir, preview: true });
         const snapshot = snapshotOf(stack, evaluation);
         process.stdout.write(opts.json ? renderPlanJson(snapshot) : renderPlanText(snapshot));

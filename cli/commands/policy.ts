@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import * as path from "node:path";
 import { KNOWN_STACKS } from "../../layers/registry";
-import { evaluateStack } from "../../plan/stack";
 import { formatPolicyReport, policyReport } from "../../policy/report";
 
 /**
@@ -27,6 +26,9 @@ export function register(program: Command): void {
           throw new Error(`expected a stack name, one of ${KNOWN_STACKS.join(", ")}; got ${JSON.stringify(stack)}.`);
         }
         const stacksDir = opts.stacksDir === undefined ? undefined : path.resolve(opts.stacksDir);
+        // Loaded on use: the program and Pulumi's runtime take seconds to load, and every other command would pay for them.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { evaluateStack } = require("../../plan/stack") as typeof import("../../plan/stack");
         const evaluation = await evaluateStack(stack, { stacksDir });
         report = policyReport(stack, evaluation.resources);
       } catch (err) {
