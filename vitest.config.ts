@@ -1,12 +1,18 @@
 import { defineConfig } from "vitest/config";
 
-/** Vitest settings: each file in its own fork, since Pulumi's mock engine keeps process-wide state. */
+/**
+ * Vitest settings. Each test file runs in its own fork, since Pulumi's mock
+ * engine keeps process-wide state. Four forks on the 2-core machines: many
+ * files (the bootstrap end-to-end tests, the CLI tests) mostly wait on child
+ * processes, so running more files than cores keeps both cores busy.
+ */
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     pool: "forks",
+    poolOptions: { forks: { minForks: 1, maxForks: 4 } },
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     reporters: ["default"],
   },
 });

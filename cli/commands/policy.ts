@@ -27,8 +27,7 @@ export function register(program: Command): void {
         }
         const stacksDir = opts.stacksDir === undefined ? undefined : path.resolve(opts.stacksDir);
         // Loaded on use: the program and Pulumi's runtime take seconds to load, and every other command would pay for them.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { evaluateStack } = require("../../plan/stack") as typeof import("../../plan/stack");
+        const { evaluateStack } = await import("../../plan/stack");
         const evaluation = await evaluateStack(stack, { stacksDir });
         report = policyReport(stack, evaluation.resources);
       } catch (err) {
