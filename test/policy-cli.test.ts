@@ -2,32 +2,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../cli/commands/policy";
+import { runCommand } from "./helpers/cli";
 import { REPO_ROOT, STACKS_DIR } from "../config/load";
 import { RULES } from "../policy/registry";
 import type { PolicyReport } from "../policy/report";
 
-/** Runs `spive <args>` in-process with only the policy command registered; returns what it printed. */
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    const program = new Command("spive").exitOverride();
-    register(program);
-    await program.parseAsync(["node", "spive", ...args]);
-    return { stdout: out.join(""), stderr: err.join(""), exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
-}
+/** Runs `spive <args>` in-process with only the policy command registered. */
+const run = (args: string[]) => runCommand(register, args);
 
 /**
  * A stacks folder whose prod0 config is valid for the schema but opens the

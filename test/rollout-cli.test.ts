@@ -1,31 +1,14 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { register } from "../cli/commands/rollout";
+import { runCommand } from "./helpers/cli";
 import { loadStackConfig, REPO_ROOT } from "../config/load";
 import { formatRolloutTable, rolloutReport, type RolloutReport } from "../rollout/report";
 import { minWaves } from "../rollout/waves";
 
-/** Runs `spive <args>` in-process with only the rollout command registered; returns what it printed. */
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    const program = new Command("spive").exitOverride();
-    register(program);
-    await program.parseAsync(["node", "spive", ...args]);
-    return { stdout: out.join(""), stderr: err.join(""), exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
-}
+/** Runs `spive <args>` in-process with only the rollout command registered. */
+const run = (args: string[]) => runCommand(register, args);
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -115,7 +115,8 @@ export interface DriverResult {
   readonly stopDoneMs: number | null;
 }
 
-const TIMEOUT_KEYS: Record<PhaseName, keyof DriverTimeouts> = {
+/** The config key of each phase's timeout (`spive:bootstrap.timeouts`). */
+export const TIMEOUT_KEYS: Readonly<Record<PhaseName, keyof DriverTimeouts>> = {
   validate: "validateSeconds",
   "dry-replay": "dryReplaySeconds",
   wipe: "wipeSeconds",

@@ -5,7 +5,7 @@ import { loadStackConfig, REPO_ROOT, STACKS_DIR } from "../../config/load";
 import type { BootstrapConfig } from "../../config/schema";
 import type { Prod0Outputs } from "../../layers/contract";
 import { parseBinding, type Binding } from "../contracts/binding";
-import type { DriverTimeouts } from "./driver";
+import { TIMEOUT_KEYS, type DriverTimeouts } from "./driver";
 
 /**
  * Resolves what `spive bootstrap run --target <t>` binds to. Every target
@@ -106,15 +106,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
 /** The driver timeouts from the config, with `--timeout phase=seconds` overrides. */
 export function driverTimeouts(config: BootstrapConfig, overrides: readonly string[] = []): DriverTimeouts {
   const t: Record<string, number> = { ...config.timeouts };
-  const keys: Record<string, string> = {
-    validate: "validateSeconds",
-    "dry-replay": "dryReplaySeconds",
-    wipe: "wipeSeconds",
-    start: "startSeconds",
-    wait: "consumeSeconds",
-    stop: "stopSeconds",
-    verify: "verifySeconds",
-  };
+  const keys: Readonly<Record<string, string>> = TIMEOUT_KEYS;
   for (const o of overrides) {
     const m = /^([a-z-]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(o);
     const key = m ? keys[m[1]!] : undefined;
