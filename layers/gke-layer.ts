@@ -43,12 +43,6 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   const nodes = new ServiceIdentity(`${prefix}-nodes`, { project, accountId: `${prefix}-nodes`, description: `GKE nodes of ${prefix}`, roles: NODE_ROLES });
   const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
   const ksaName = prefix;
-  new gcp.serviceaccount.IAMMember(`${prefix}-workload-identity`, {
-    serviceAccountId: app.account.name,
-    role: "roles/iam.workloadIdentityUser",
-    member: `serviceAccount:${project}.svc.id.goog[${SPIVE_NAMESPACE}/${ksaName}]`,
-  });
-
   const cidrs = layer.regions.map((_, i) => regionCidrs(net.cidr, i));
   const network = new LayerNetwork(prefix, {
     project,
@@ -115,6 +109,14 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
     });
   });
 
+  // The project's Workload Identity pool exists only once a cluster with
+  // Workload Identity does: binding to it earlier fails on a fresh project.
+  new gcp.serviceaccount.IAMMember(`${prefix}-workload-identity`, {
+    serviceAccountId: app.account.name,
+    role: "roles/iam.workloadIdentityUser",
+    member: `serviceAccount:${project}.svc.id.goog[${SPIVE_NAMESPACE}/${ksaName}]`,
+  }, { dependsOn: Object.values(regions).map((g) => g.cluster) });
+
   const scale = caps.autoscaling
     ? { min: layer.workload.replicas, max: layer.workload.maxReplicas, targetCpuPercent: layer.workload.targetCpuPercent }
     : { replicas: layer.workload.replicas };
@@ -137,19 +139,12 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
         ],
       },
     }, opts);
-    new k8s.core.v1.Service(`${prefix}-${r.name}-svc`, {
-      metadata: {
-        name: prefix,
-        namespace: region.namespace,
-        annotations: caps.discoverable ? { "cloud.google.com/neg": JSON.stringify({ exposed_ports: { "80": { name: negName } } }) } : {},
-      },
-      spec: { type: "ClusterIP", selector: { app: prefix }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-    }, opts);
   }
 
   // Declared wave by wave, so each wave's gate lists the complete previous wave.
   // Ecosystem workloads ride in the wave of their region's first zone.
   const all = placements(layer);
+  const firstZoneDeployments = new Map(layer.regions.map((r) => [r.name, [] as k8s.apps.v1.Deployment[]]));
   for (const wave of waves) {
     const gate = gateOf(wave.index);
     for (const z of wave.zones) {
@@ -172,6 +167,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
           dependsOn: gate,
         }, { parent: region });
         deploymentsByWave[wave.index]!.push(w.deployment);
+        if (z.zoneIndex === 0) firstZoneDeployments.get(z.region)!.push(w.deployment);
       }
       if (z.zoneIndex !== 0) continue;
       for (const eco of layer.ecosystem) {
@@ -195,6 +191,20 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
     }
   }
 
+  // A Service is awaited until it has ready endpoints, so each region's is
+  // declared after the Deployments of its first zone (its first wave).
+  const services = layer.regions.map((r) => {
+    const region = regions[r.name]!;
+    return new k8s.core.v1.Service(`${prefix}-${r.name}-svc`, {
+      metadata: {
+        name: prefix,
+        namespace: region.namespace,
+        annotations: caps.discoverable ? { "cloud.google.com/neg": JSON.stringify({ exposed_ports: { "80": { name: negName } } }) } : {},
+      },
+      spec: { type: "ClusterIP", selector: { app: prefix }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+    }, { parent: region, provider: region.provider, dependsOn: firstZoneDeployments.get(r.name)! });
+  });
+
   let endpoint: string | undefined;
   if (caps.discoverable) {
     const pub = new PublicEndpoint(`${prefix}-public`, {
@@ -205,6 +215,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       port: layer.workload.port,
       negZones: zones.map((z) => z.zone),
       negName,
+      negsFrom: services,
     });
     endpoint = `https://${pub.fqdn.replace(/\.$/, "")}/`;
   } else {

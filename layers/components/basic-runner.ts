@@ -43,6 +43,7 @@ export function runnerCloudInit(image: string, apiPort: number): string {
     "      Wants=network-online.target",
     "      After=network-online.target",
     "      [Service]",
+    "      Environment=HOME=/home/spive-runner",
     "      ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=europe-docker.pkg.dev",
     `      ExecStart=/usr/bin/docker run --rm --name spive-basic-runner --network host --read-only ${image} --listen 0.0.0.0:${apiPort}`,
     "      ExecStop=/usr/bin/docker stop spive-basic-runner",
@@ -101,12 +102,15 @@ export class BasicRunner extends pulumi.ComponentResource {
         zone,
         baseInstanceName: name,
         versions: [{ instanceTemplate: template.selfLinkUnique, name: "primary" }],
-        targetSize: args.hostsPerZone,
+        // The per-instance configs below create the hosts (with stable names)
+        // and raise the target size themselves; a size here would add
+        // randomly named hosts the bootstrap never sees.
+        targetSize: 0,
         namedPorts: [{ name: "runner-api", port: args.apiPort }],
         autoHealingPolicies: { healthCheck: health.id, initialDelaySec: 120 },
         updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 1, replacementMethod: "RECREATE" },
         waitForInstances: true,
-      }, parent);
+      }, { ...parent, ignoreChanges: ["targetSize"] });
       for (let i = 0; i < args.hostsPerZone; i++) {
         const hostName = runnerHostName(zone, i);
         new gcp.compute.PerInstanceConfig(hostName, {

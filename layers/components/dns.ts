@@ -46,6 +46,8 @@ export interface PublicEndpointArgs {
   readonly negZones: readonly string[];
   /** The NEG name every cluster's Service announces. */
   readonly negName: string;
+  /** The Services whose NEG controller creates those NEGs: the backend waits for them. */
+  readonly negsFrom: readonly pulumi.Resource[];
 }
 
 /**
@@ -106,7 +108,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         balancingMode: "RATE",
         maxRatePerEndpoint: 100,
       })),
-    }, parent);
+    }, { ...parent, dependsOn: [...args.negsFrom] });
     const urlMap = new gcp.compute.URLMap(`${name}-urlmap`, { project: args.project, name: `${name}-urlmap`, defaultService: backend.id }, parent);
     const sslPolicy = new gcp.compute.SSLPolicy(`${name}-tls`, { project: args.project, name: `${name}-tls`, profile: "MODERN", minTlsVersion: "TLS_1_2" }, parent);
     const proxy = new gcp.compute.TargetHttpsProxy(`${name}-https`, {

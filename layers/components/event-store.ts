@@ -38,7 +38,7 @@ export class EventStore extends pulumi.ComponentResource {
       displayName: "Spive prod-0 event store",
       deletionProtection: true,
       clusters: args.zones.map((zone) => ({
-        clusterId: `${args.instance}-${zone.slice(-1)}`.slice(0, 30),
+        clusterId: `${args.instance.slice(0, 28).replace(/-+$/, "")}-${zone.slice(-1)}`,
         zone,
         numNodes: args.nodesPerCluster,
         storageType: "SSD",
