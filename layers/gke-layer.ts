@@ -12,6 +12,7 @@ import { GkeRegion } from "./components/gke-region";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
 import { SpiveWorkload } from "./components/workload";
 import { LayerOutputs, readLayerBelow } from "./contract";
+import { yieldToEngine } from "./pace";
 
 /** The namespace every Spive workload runs in. */
 export const SPIVE_NAMESPACE = "spive";
@@ -86,7 +87,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   };
 
   const regions: Record<string, GkeRegion> = {};
-  layer.regions.forEach((r, i) => {
+  for (const [i, r] of layer.regions.entries()) {
     regions[r.name] = new GkeRegion(`${prefix}-${r.name}`, {
       project,
       prefix,
@@ -107,7 +108,8 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       },
       namespace: SPIVE_NAMESPACE,
     });
-  });
+    await yieldToEngine();
+  }
 
   // The project's Workload Identity pool exists only once a cluster with
   // Workload Identity does: binding to it earlier fails on a fresh project.
@@ -139,6 +141,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
         ],
       },
     }, opts);
+    await yieldToEngine();
   }
 
   // Declared wave by wave, so each wave's gate lists the complete previous wave.
@@ -169,7 +172,10 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
         deploymentsByWave[wave.index]!.push(w.deployment);
         if (z.zoneIndex === 0) firstZoneDeployments.get(z.region)!.push(w.deployment);
       }
-      if (z.zoneIndex !== 0) continue;
+      if (z.zoneIndex !== 0) {
+        await yieldToEngine();
+        continue;
+      }
       for (const eco of layer.ecosystem) {
         const w = new SpiveWorkload(`${prefix}-${eco}-${z.region}`, {
           namespace: region.namespace,
@@ -188,22 +194,25 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
         }, { parent: region });
         deploymentsByWave[wave.index]!.push(w.deployment);
       }
+      await yieldToEngine();
     }
   }
 
   // A Service is awaited until it has ready endpoints, so each region's is
   // declared after the Deployments of its first zone (its first wave).
-  const services = layer.regions.map((r) => {
+  const services: k8s.core.v1.Service[] = [];
+  for (const r of layer.regions) {
     const region = regions[r.name]!;
-    return new k8s.core.v1.Service(`${prefix}-${r.name}-svc`, {
+    services.push(new k8s.core.v1.Service(`${prefix}-${r.name}-svc`, {
       metadata: {
         name: prefix,
         namespace: region.namespace,
         annotations: caps.discoverable ? { "cloud.google.com/neg": JSON.stringify({ exposed_ports: { "80": { name: negName } } }) } : {},
       },
       spec: { type: "ClusterIP", selector: { app: prefix }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-    }, { parent: region, provider: region.provider, dependsOn: firstZoneDeployments.get(r.name)! });
-  });
+    }, { parent: region, provider: region.provider, dependsOn: firstZoneDeployments.get(r.name)! }));
+    await yieldToEngine();
+  }
 
   let endpoint: string | undefined;
   if (caps.discoverable) {
