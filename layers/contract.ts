@@ -7,6 +7,13 @@ import { z } from "zod";
  * anywhere else.
  */
 
+/** A discoverable layer's public zone: what its parent zone needs to delegate it. */
+export const PublicZone = z.object({
+  dnsName: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, "a DNS name ending with a dot").describe("The zone's DNS name."),
+  nameServers: z.array(z.string().min(1)).min(1).describe("The zone's authoritative name servers."),
+  dsRecords: z.array(z.string().min(1)).describe("DS records of the zone's key-signing keys (DNSSEC)."),
+});
+
 /** Outputs every layer exports. */
 export const LayerOutputs = z.object({
   level: z.number().int().min(0).describe("The layer's level N."),
@@ -17,6 +24,7 @@ export const LayerOutputs = z.object({
     .describe("SpiveProdN's identity, which the layer above grants the rights to manage it."),
   regions: z.array(z.string()).min(1).describe("The regions the layer runs in."),
   controlPlane: z.boolean().describe("Whether this layer is the top of the tower."),
+  publicZone: PublicZone.optional().describe("Discoverable layers only: the public zone, which the layer above delegates when it owns the parent domain."),
 });
 
 /** A runner host of prod-0, as the bootstrap needs it. */
@@ -40,6 +48,8 @@ export const Prod0Outputs = LayerOutputs.extend({
 
 /** Outputs every layer exports. */
 export type LayerOutputs = z.infer<typeof LayerOutputs>;
+/** A discoverable layer's public zone. */
+export type PublicZone = z.infer<typeof PublicZone>;
 /** A prod-0 runner host. */
 export type RunnerHost = z.infer<typeof RunnerHost>;
 /** prod-0's outputs. */

@@ -5,9 +5,10 @@ import * as time from "@pulumiverse/time";
 import type { StackConfig } from "../config/schema";
 import { bakePlan, planWaves, waveGate } from "../rollout";
 import { regionCidrs } from "../topology/cidr";
+import { planDelegation } from "../topology/dns";
 import { layerPrefix, placements, zonePlacements } from "../topology/placements";
 import { GKE_MANAGER_ROLES, ManagerGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
-import { PrivateDns, PublicEndpoint } from "./components/dns";
+import { PrivateDns, PublicEndpoint, publicEndpointName } from "./components/dns";
 import { GkeRegion } from "./components/gke-region";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
 import { SpiveWorkload } from "./components/workload";
@@ -215,8 +216,13 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   }
 
   let endpoint: string | undefined;
+  let publicZone: Record<string, unknown> | undefined;
   if (caps.discoverable) {
-    const pub = new PublicEndpoint(`${prefix}-public`, {
+    const delegation = planDelegation(dns.domain, below.publicZone);
+    if (delegation.kind === "none" && below.publicZone) {
+      pulumi.log.warn(`No DNS delegation declared for ${below.publicZone.dnsName}: ${delegation.reason}.`);
+    }
+    const pub = new PublicEndpoint(publicEndpointName(prefix), {
       project,
       prefix,
       domain: dns.domain,
@@ -225,8 +231,10 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       negZones: zones.map((z) => z.zone),
       negName,
       negsFrom: services,
+      delegations: delegation.kind === "delegate" ? [delegation.delegation] : [],
     });
     endpoint = `https://${pub.fqdn.replace(/\.$/, "")}/`;
+    publicZone = { dnsName: dns.domain, nameServers: pub.nameServers, dsRecords: pub.dsRecords };
   } else {
     new PrivateDns(`${prefix}-private-dns`, { project, domain: dns.domain, network: network.network.id });
   }
@@ -240,5 +248,6 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
     clusters: Object.values(regions).map((g) => g.cluster.name),
     waves: waves.length,
     ...(endpoint ? { endpoint } : {}),
+    ...(publicZone ? { publicZone } : {}),
   };
 }

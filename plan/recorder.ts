@@ -79,6 +79,15 @@ const DIGEST = (s: string): string => {
   return h.toString(16).padStart(8, "0");
 };
 
+/** The name servers the mock engine gives every managed zone. */
+export const MOCK_NAME_SERVERS: readonly string[] = ["ns-cloud-a1.googledomains.com.", "ns-cloud-a2.googledomains.com."];
+
+/** The DS record the mock engine gives the key-signing key of managed zone `zone` (`<key tag> 8 2 <SHA-256 digest>`). */
+export function mockDsRecord(zone: string): string {
+  const digest = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => DIGEST(`${zone}#${i}`)).join("").toUpperCase();
+  return `${parseInt(DIGEST(zone).slice(0, 4), 16)} 8 2 ${digest}`;
+}
+
 /**
  * Plausible provider-computed outputs, so programs that read them (emails,
  * endpoints, certificates) evaluate; deterministic from type and name.
@@ -100,7 +109,7 @@ export function mockComputedState(type: string, name: string, inputs: Record<str
       out.masterAuth = { clusterCaCertificate: Buffer.from(`mock-ca-${name}`).toString("base64") };
       break;
     case "gcp:dns/managedZone:ManagedZone":
-      out.nameServers = ["ns-cloud-a1.googledomains.com.", "ns-cloud-a2.googledomains.com."];
+      out.nameServers = [...MOCK_NAME_SERVERS];
       break;
     case "gcp:compute/globalAddress:GlobalAddress":
     case "gcp:compute/address:Address":
@@ -227,6 +236,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
         return { id: `${args.name}-id`, state: mockComputedState(args.type, args.name, args.inputs) };
       },
       call(args) {
+        if (args.token === "gcp:dns/getKeys:getKeys") {
+          const zone = String(args.inputs.managedZone);
+          return { managedZone: zone, keySigningKeys: [{ dsRecord: mockDsRecord(zone), algorithm: "rsasha256", keyTag: Number(mockDsRecord(zone).split(" ")[0]) }], zoneSigningKeys: [] };
+        }
         return args.inputs;
       },
     };

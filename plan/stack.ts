@@ -5,7 +5,8 @@ import { runStack } from "../layers";
 import type { LayerOutputs, Prod0Outputs } from "../layers/contract";
 import { layerEntry } from "../layers/registry";
 import { internalHostname, layerPrefix, runnerHostName } from "../topology/placements";
-import { evaluate, flattenConfig, type Evaluation } from "./recorder";
+import { publicEndpointName, publicZoneName } from "../layers/components/dns";
+import { evaluate, flattenConfig, MOCK_NAME_SERVERS, mockDsRecord, type Evaluation } from "./recorder";
 
 /** How to evaluate a committed stack offline. */
 export interface StackEvaluationOptions {
@@ -33,6 +34,11 @@ export function offlineLayerOutputs(cfg: StackConfig): LayerOutputs | Prod0Outpu
     regions: layer.regions.map((r) => r.name),
     controlPlane: layer.capabilities.controlPlane,
   };
+  const dns = cfg["spive:dns"];
+  if (layer.capabilities.discoverable && dns) {
+    const zone = publicZoneName(publicEndpointName(layerPrefix(layer.level)));
+    return { ...base, publicZone: { dnsName: dns.domain, nameServers: [...MOCK_NAME_SERVERS], dsRecords: [mockDsRecord(zone)] } };
+  }
   if (layer.level !== 0) return base;
   const runner = cfg["spive:runner"]!;
   const store = cfg["spive:eventStore"]!;

@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import type { Delegation } from "../../topology/dns";
 
 /** Inputs of a private DNS zone. */
 export interface PrivateDnsArgs {
@@ -30,6 +31,16 @@ export class PrivateDns extends pulumi.ComponentResource {
   }
 }
 
+/** The name of a layer's PublicEndpoint component, from its prefix (`spive-prod2`). */
+export function publicEndpointName(prefix: string): string {
+  return `${prefix}-public`;
+}
+
+/** The managed zone's name (and Pulumi name) of a PublicEndpoint named `endpointName`. */
+export function publicZoneName(endpointName: string): string {
+  return `${endpointName}-zone`;
+}
+
 /** Inputs of a layer's public HTTPS endpoint. */
 export interface PublicEndpointArgs {
   /** The GCP project. */
@@ -48,6 +59,8 @@ export interface PublicEndpointArgs {
   readonly negName: string;
   /** The Services whose NEG controller creates those NEGs: the backend waits for them. */
   readonly negsFrom: readonly pulumi.Resource[];
+  /** Child zones this zone delegates (NS, and DS when the child is signed): see `planDelegation`. */
+  readonly delegations?: readonly Delegation[];
 }
 
 /**
@@ -63,19 +76,48 @@ export class PublicEndpoint extends pulumi.ComponentResource {
   readonly zone: gcp.dns.ManagedZone;
   /** The public address. */
   readonly address: pulumi.Output<string>;
+  /** The zone's authoritative name servers (for the parent's NS records). */
+  readonly nameServers: pulumi.Output<string[]>;
+  /** DS records of the zone's key-signing keys (for the parent's DS record). */
+  readonly dsRecords: pulumi.Output<string[]>;
 
   constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
     super("spive:layer:PublicEndpoint", name, {}, opts);
     const parent = { parent: this };
     this.fqdn = `${args.host}.${args.domain}`;
-    this.zone = new gcp.dns.ManagedZone(`${name}-zone`, {
+    this.zone = new gcp.dns.ManagedZone(publicZoneName(name), {
       project: args.project,
-      name: `${name}-zone`,
+      name: publicZoneName(name),
       dnsName: args.domain,
       description: "Public zone of a discoverable Spive layer (DNSSEC signed).",
       visibility: "public",
       dnssecConfig: { state: "on", nonExistence: "nsec3" },
     }, { ...parent, protect: true });
+    this.nameServers = this.zone.nameServers;
+    this.dsRecords = gcp.dns
+      .getKeysOutput({ managedZone: this.zone.name, project: args.project }, { parent: this })
+      .apply((keys) => keys.keySigningKeys.map((k) => k.dsRecord).filter((r) => r.length > 0));
+    for (const d of args.delegations ?? []) {
+      const label = d.name.replace(/\.$/, "").replace(/\./g, "-");
+      new gcp.dns.RecordSet(`${name}-ns-${label}`, {
+        project: args.project,
+        managedZone: this.zone.name,
+        name: d.name,
+        type: "NS",
+        ttl: 3600,
+        rrdatas: [...d.nameServers],
+      }, parent);
+      if (d.dsRecords.length > 0) {
+        new gcp.dns.RecordSet(`${name}-ds-${label}`, {
+          project: args.project,
+          managedZone: this.zone.name,
+          name: d.name,
+          type: "DS",
+          ttl: 3600,
+          rrdatas: [...d.dsRecords],
+        }, parent);
+      }
+    }
     const ip = new gcp.compute.GlobalAddress(`${name}-ip`, { project: args.project, name: `${name}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4" }, parent);
     this.address = ip.address;
     new gcp.dns.RecordSet(`${name}-a`, {
@@ -126,6 +168,6 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       portRange: "443",
       loadBalancingScheme: "EXTERNAL_MANAGED",
     }, parent);
-    this.registerOutputs({ fqdn: this.fqdn, address: this.address });
+    this.registerOutputs({ fqdn: this.fqdn, address: this.address, nameServers: this.nameServers, dsRecords: this.dsRecords });
   }
 }
