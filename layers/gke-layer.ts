@@ -6,8 +6,9 @@ import type { StackConfig } from "../config/schema";
 import { bakePlan, planWaves, waveGate } from "../rollout";
 import { regionCidrs } from "../topology/cidr";
 import { planDelegation } from "../topology/dns";
+import { artifactRepositories } from "../topology/images";
 import { layerPrefix, placements, zonePlacements } from "../topology/placements";
-import { GKE_MANAGER_ROLES, ManagerGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
+import { GKE_MANAGER_ROLES, ImagePullGrant, ManagerGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
 import { PrivateDns, PublicEndpoint, publicEndpointName } from "./components/dns";
 import { GkeRegion } from "./components/gke-region";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
@@ -43,6 +44,8 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   new ManagerGrant(`${prefix}-managed-by-prod${below.level}`, { project, managerEmail: below.managerServiceAccountEmail, roles: GKE_MANAGER_ROLES });
 
   const nodes = new ServiceIdentity(`${prefix}-nodes`, { project, accountId: `${prefix}-nodes`, description: `GKE nodes of ${prefix}`, roles: NODE_ROLES });
+  const images = [image, ...layer.ecosystem.map((eco) => `${layer.workload.image}-${eco}:${layer.version}`)];
+  new ImagePullGrant(`${prefix}-nodes-pull`, { repositories: artifactRepositories(images), memberEmail: nodes.email });
   const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
   const ksaName = prefix;
   const cidrs = layer.regions.map((_, i) => regionCidrs(net.cidr, i));
@@ -183,7 +186,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
           app: `${prefix}-${eco}`,
           labels: { region: z.region, component: eco },
           deploymentLabels: { "spive.dev/wave": String(wave.index) },
-          image: `${layer.workload.image}-${eco}:${layer.version}`,
+          image: images[1 + layer.ecosystem.indexOf(eco)]!,
           args: [`--layer=${layer.level}`, `--region=${z.region}`, `--zones=${layer.regions.find((r) => r.name === z.region)!.zones.join(",")}`],
           scale: { replicas: 2 },
           cpu: "250m",

@@ -11,7 +11,8 @@ import { layerPrefix } from "../topology/placements";
 import { BasicRunner, RUNNER_TAG } from "./components/basic-runner";
 import { ProdBootstrap } from "./components/bootstrap";
 import { ACTIVE_ACTIVE_PROFILE, EVENT_TABLE, EventStore } from "./components/event-store";
-import { NODE_ROLES, ServiceIdentity } from "./components/identity";
+import { ImagePullGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
+import { artifactRepositories } from "../topology/images";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
 
 /**
@@ -81,6 +82,8 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     description: "SpiveProd0: the sole application of prod-0; runs on the basic runner hosts and manages prod-1.",
     roles: NODE_ROLES,
   });
+  const runnerImage = `${layer.workload.image}-basic-runner:${layer.version}`;
+  new ImagePullGrant(`${prefix}-app-pull`, { repositories: artifactRepositories([runnerImage, `${layer.workload.image}:${layer.version}`]), memberEmail: app.email });
   const runners = new BasicRunner(`${prefix}-basic-runner`, {
     project,
     region: region.name,
@@ -89,7 +92,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     machineType: runner.machineType,
     bootImage: runner.image,
     apiPort: runner.apiPort,
-    runnerImage: `${layer.workload.image}-basic-runner:${layer.version}`,
+    runnerImage,
     subnetwork: network.subnets[region.name]!.id,
     serviceAccountEmail: app.email,
   });

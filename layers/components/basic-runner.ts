@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { artifactRepositoryOf } from "../../topology/images";
 import { internalHostname, runnerHostName } from "../../topology/placements";
 import type { RunnerHost } from "../contract";
 
@@ -32,6 +33,9 @@ export const RUNNER_TAG = "spive-prod0-basic-runner";
 
 /** cloud-init for Container-Optimized OS: runs the basic runner as a systemd unit. */
 export function runnerCloudInit(image: string, apiPort: number): string {
+  // Docker on COS authenticates to Artifact Registry through the host's
+  // service account once the registry host is configured.
+  const registry = artifactRepositoryOf(image)?.host;
   return [
     "#cloud-config",
     "write_files:",
@@ -44,7 +48,7 @@ export function runnerCloudInit(image: string, apiPort: number): string {
     "      After=network-online.target",
     "      [Service]",
     "      Environment=HOME=/home/spive-runner",
-    "      ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=europe-docker.pkg.dev",
+    ...(registry ? [`      ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=${registry}`] : []),
     `      ExecStart=/usr/bin/docker run --rm --name spive-basic-runner --network host --read-only ${image} --listen 0.0.0.0:${apiPort}`,
     "      ExecStop=/usr/bin/docker stop spive-basic-runner",
     "      Restart=always",

@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import type { ArtifactRepository } from "../../topology/images";
 
 /** Inputs of a service account with project roles. */
 export interface ServiceIdentityArgs {
@@ -48,14 +49,46 @@ export class ServiceIdentity extends pulumi.ComponentResource {
   }
 }
 
-/** Roles every node (GKE) or host (GCE) account needs for logs, metrics and pulling images. */
+/**
+ * Project roles every node (GKE) or host (GCE) account needs for logs and
+ * metrics. Image pulls are granted on the images' repository instead
+ * (`ImagePullGrant`), not on the layer's project.
+ */
 export const NODE_ROLES: readonly string[] = [
   "roles/logging.logWriter",
   "roles/monitoring.metricWriter",
   "roles/monitoring.viewer",
   "roles/stackdriver.resourceMetadata.writer",
-  "roles/artifactregistry.reader",
 ];
+
+/** Inputs of an image pull grant. */
+export interface ImagePullGrantArgs {
+  /** The repositories the layer's images come from (see `artifactRepositories`). */
+  readonly repositories: readonly ArtifactRepository[];
+  /** The identity that pulls: the GKE node or GCE host account. */
+  readonly memberEmail: pulumi.Input<string>;
+}
+
+/**
+ * Lets a layer's node or host identity pull its images: `artifactregistry.reader`
+ * on each image repository only (not on its project), as a non-authoritative
+ * member so other layers' grants on the same repository stay untouched.
+ */
+export class ImagePullGrant extends pulumi.ComponentResource {
+  constructor(name: string, args: ImagePullGrantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("spive:layer:ImagePullGrant", name, {}, opts);
+    for (const repo of args.repositories) {
+      new gcp.artifactregistry.RepositoryIamMember(`${name}-${repo.project}-${repo.location}-${repo.repository}`, {
+        project: repo.project,
+        location: repo.location,
+        repository: repo.repository,
+        role: "roles/artifactregistry.reader",
+        member: pulumi.interpolate`serviceAccount:${args.memberEmail}`,
+      }, { parent: this });
+    }
+    this.registerOutputs({});
+  }
+}
 
 /** Inputs of the grant to the layer below's manager identity. */
 export interface ManagerGrantArgs {
