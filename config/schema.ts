@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { overlaps, parseCidr, regionCidrs } from "../topology/cidr";
+import { regionBlock } from "../topology/regions";
 
 /**
  * The zod schemas of every stack's configuration. They are the single source of
@@ -262,7 +264,32 @@ export const StackConfig = z
       const first = seen.get(r.name);
       if (first !== undefined) issue(["spive:layer", "regions", i, "name"], `expected each region once, got "${r.name}" again (first at regions[${first}])`);
       else seen.set(r.name, i);
+      if (regionBlock(r.name) === undefined) {
+        issue(["spive:layer", "regions", i, "name"], `expected a region of the catalog in topology/regions.ts (append a new GCP region there first), got "${r.name}"`);
+      }
     });
+    // GKE layers carve each region's /14 at its catalog position out of the
+    // layer block: it must fit, and must not overlap a network that reaches
+    // the control planes from outside.
+    const net = cfg["spive:network"];
+    if (caps.substrate === "gke" && parseCidr(net.cidr).len <= 14) {
+      const blocks = 2 ** (14 - parseCidr(net.cidr).len);
+      layer.regions.forEach((r, i) => {
+        const block = regionBlock(r.name);
+        if (block === undefined) return;
+        if (block >= blocks) {
+          issue(["spive:layer", "regions", i, "name"], `expected a region whose address block (catalog position ${block}) fits in spive:network.cidr ${net.cidr} (${blocks} blocks of /14), got "${r.name}"; use a larger block such as a /8`);
+          return;
+        }
+        const ranges = regionCidrs(net.cidr, block);
+        net.authorizedNetworks.forEach((a, j) => {
+          const hit = Object.values(ranges).find((c) => overlaps(c, a.cidr));
+          if (hit) issue(["spive:network", "authorizedNetworks", j, "cidr"], `expected a network outside every region's ranges, got ${a.cidr}, which overlaps ${r.name}'s ${hit}`);
+        });
+      });
+    } else if (caps.substrate === "gke") {
+      issue(["spive:network", "cidr"], `expected a block of /14 or larger on a GKE layer (each region takes a /14), got ${net.cidr}`);
+    }
 
     if (layer.level === 0) {
       if (caps.substrate !== "basic-runner") issue(["spive:layer", "capabilities", "substrate"], `expected "basic-runner" on level 0, got "${caps.substrate}"`);

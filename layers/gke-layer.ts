@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import type { StackConfig } from "../config/schema";
 import { bakePlan, planWaves, waveGate } from "../rollout";
-import { regionCidrs } from "../topology/cidr";
+import { layerAddressPlan } from "../topology/cidr";
 import { planDelegation } from "../topology/dns";
 import { artifactRepositories } from "../topology/images";
 import { layerPrefix, placements, zonePlacements } from "../topology/placements";
@@ -48,7 +48,10 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   new ImagePullGrant(`${prefix}-nodes-pull`, { repositories: artifactRepositories(images), memberEmail: nodes.email });
   const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
   const ksaName = prefix;
-  const cidrs = layer.regions.map((_, i) => regionCidrs(net.cidr, i));
+  // Each region's ranges come from its permanent catalog position, never its
+  // place in this list (the config schema checked that every block fits).
+  const plan = layerAddressPlan(net.cidr, layer.regions.map((r) => r.name));
+  const cidrs = layer.regions.map((r) => plan[r.name]!);
   const network = new LayerNetwork(prefix, {
     project,
     prefix,

@@ -1,8 +1,10 @@
 /**
  * Pure IPv4 address planning: carves each region's subnets out of the layer's
- * block. Deterministic from the region's position in the config, so adding a
- * region at the end never renumbers the others.
+ * block. GKE layers pass the region's permanent position in the region
+ * catalog (topology/regions.ts), so adding or removing a region never
+ * renumbers the others.
  */
+import { regionBlock } from "./regions";
 
 /** Parses `a.b.c.d/len` into a 32-bit base address and prefix length. */
 export function parseCidr(cidr: string): { base: number; len: number } {
@@ -75,4 +77,20 @@ export function regionCidrs(layerCidr: string, index: number): RegionCidrs {
     services: subBlock(second, 20, 1),
     master: subBlock(subBlock(region, 16, 2), 28, 0),
   };
+}
+
+/**
+ * The address plan of a GKE layer: each region's ranges carved at its
+ * permanent catalog position (topology/regions.ts), so the plan of a region
+ * never depends on which other regions the layer lists. Throws for a region
+ * missing from the catalog (the config schema reports that first).
+ */
+export function layerAddressPlan(layerCidr: string, regions: readonly string[]): Record<string, RegionCidrs> {
+  const plan: Record<string, RegionCidrs> = {};
+  for (const region of regions) {
+    const block = regionBlock(region);
+    if (block === undefined) throw new Error(`Region "${region}" is not in the region catalog (topology/regions.ts): expected a catalogued region, got "${region}".`);
+    plan[region] = regionCidrs(layerCidr, block);
+  }
+  return plan;
 }
