@@ -3,34 +3,40 @@
  * Prints, per committed stack, the resources and seconds to evaluate; prod1 at
  * 10, 20 and all regions (growth should be linear); and the ratio of prod1's
  * time to registering the same number of bare resources under the same mock
- * engine, measured in the same run — against two baselines: a plain loop, and
- * a loop paced one region's worth at a time the way the layer program declares
- * (see layers/pace.ts), which is the cheaper and therefore the fair floor.
+ * engine, measured in the same run.
  *
- * Run with --expose-gc (the npm script does) so every measurement starts from
- * a collected heap instead of inheriting the previous one's garbage.
+ * Every measurement runs in a fresh process (bench/plan-measure.ts), warmed up
+ * on prod0, the way the Pulumi CLI runs a program: inside one long process the
+ * heap left by earlier measurements changes the garbage collector's work and
+ * skews small measurements most. Times are CPU seconds of that process; the
+ * median of BENCH_RUNS (default 3) is reported.
+ *
+ * The ratio is given against two baselines: a plain loop of bare resources,
+ * and the same loop paced one region's worth at a time, as the layer program
+ * declares (layers/pace.ts) — pacing makes registration itself cheaper, so the
+ * paced loop is the engine's real floor. The replay of prod1's own recorded
+ * inputs as plain resources shows what those inputs cost the engine by
+ * themselves, whatever program declares them.
  */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
-import * as pulumi from "@pulumi/pulumi";
-import { evaluate } from "../plan/recorder";
-import { evaluateStack } from "../plan/stack";
+import * as path from "node:path";
 import { KNOWN_STACKS } from "../layers/registry";
-import { yieldToEngine } from "../layers/pace";
+import { evaluateStack } from "../plan/stack";
 
-const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
+interface Measure {
+  readonly resources: number;
+  readonly seconds: number;
+  readonly wall: number;
+}
 
-/**
- * Times `fn` in CPU seconds of this process (user + system): on a shared
- * 2-core machine wall time mostly measures the neighbours. Wall time is kept
- * for the record.
- */
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; wall: number }> {
-  collect();
-  const t = process.hrtime.bigint();
-  const c = process.cpuUsage();
-  const value = await fn();
-  const used = process.cpuUsage(c);
-  return { value, seconds: (used.user + used.system) / 1e6, wall: Number(process.hrtime.bigint() - t) / 1e9 };
+const WORKER = path.join(__dirname, "plan-measure.ts");
+
+/** Runs one measurement in a fresh process. */
+function measure(...args: (string | number)[]): Measure {
+  const out = execFileSync(process.execPath, ["--import", "tsx", WORKER, ...args.map(String)], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "inherit"] });
+  return JSON.parse(out.trim().split("\n").pop()!) as Measure;
 }
 
 function median(xs: number[]): number {
@@ -38,132 +44,67 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** A resource with no provider behind it: the engine's floor cost per resource. */
-class Plain extends pulumi.CustomResource {
-  constructor(type: string, name: string, props: pulumi.Inputs) {
-    super(type, name, props);
-  }
-}
-
-/**
- * Registers `count` bare resources (two scalar inputs each). With `pace`, yields
- * to the engine after every `pace` resources, as the layer program does after
- * each region.
- */
-async function bare(count: number, pace?: number): Promise<number> {
-  const r = await timed(() =>
-    evaluate({
-      stack: "bench",
-      config: {},
-      program: async () => {
-        for (let i = 0; i < count; i++) {
-          new Plain("bench:index:Bare", `bare-${i}`, { index: i, name: `bare-${i}` });
-          if (pace && (i + 1) % pace === 0) await yieldToEngine();
-        }
-        return {};
-      },
-    }),
-  );
-  return r.seconds;
-}
-
-/**
- * Re-registers recorded resources as plain CustomResources with the same
- * inputs, paced like `bare`: the engine's cost of those inputs, without the
- * program or the provider SDKs.
- */
-async function replay(resources: readonly { type: string; name: string; inputs: Record<string, unknown> }[], pace: number): Promise<number> {
-  const r = await timed(() =>
-    evaluate({
-      stack: "bench",
-      config: {},
-      program: async () => {
-        for (const [i, res] of resources.entries()) {
-          new Plain("bench:index:Replay", `replay-${i}`, res.inputs);
-          if ((i + 1) % pace === 0) await yieldToEngine();
-        }
-        return {};
-      },
-    }),
-  );
-  return r.seconds;
-}
-
-async function prod1WithRegions(n: number): Promise<{ resources: number; seconds: number }> {
-  const r = await timed(() =>
-    evaluateStack("prod1", {
-      mutate: (raw) => {
-        const layer = raw["spive:layer"] as { regions: { name: string }[] };
-        layer.regions = layer.regions.slice(0, n);
-        const rollout = raw["spive:rollout"] as { canaryRegion: string };
-        if (!layer.regions.some((x) => x.name === rollout.canaryRegion)) rollout.canaryRegion = layer.regions[0]!.name;
-        return raw;
-      },
-    }),
-  );
-  return { resources: r.value.resources.length, seconds: r.seconds };
+/** The median of `runs` fresh-process measurements. */
+function medianOf(runs: number, ...args: (string | number)[]): Measure {
+  const ms = Array.from({ length: runs }, () => measure(...args));
+  return { resources: ms[0]!.resources, seconds: median(ms.map((m) => m.seconds)), wall: median(ms.map((m) => m.wall)) };
 }
 
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 3);
-  console.log(`bench:plan — ${os.cpus().length} cores, node ${process.version}, median of ${runs} runs each; times are CPU seconds of this process\n`);
-  await evaluateStack("prod0"); // warm-up: module loading and JIT
+  console.log(`bench:plan — ${os.cpus().length} cores, node ${process.version}; each figure is the median of ${runs} fresh processes, in CPU seconds\n`);
   console.log("stack   resources   cpu s   wall s");
+  const stacks: Record<string, Measure> = {};
   for (const stack of KNOWN_STACKS) {
-    const times: number[] = [];
-    const walls: number[] = [];
-    let resources = 0;
-    for (let i = 0; i < runs; i++) {
-      const r = await timed(() => evaluateStack(stack));
-      times.push(r.seconds);
-      walls.push(r.wall);
-      resources = r.value.resources.length;
-    }
-    console.log(`${stack.padEnd(7)} ${String(resources).padStart(9)}   ${median(times).toFixed(2).padStart(5)}   ${median(walls).toFixed(2).padStart(6)}`);
+    const m = (stacks[stack] = medianOf(runs, "stack", stack));
+    console.log(`${stack.padEnd(7)} ${String(m.resources).padStart(9)}   ${m.seconds.toFixed(2).padStart(5)}   ${m.wall.toFixed(2).padStart(6)}`);
   }
-  console.log("\nprod1 growth (regions → resources, seconds, ms per region)");
-  const points: { n: number; resources: number; seconds: number }[] = [];
-  for (const n of [10, 20, 42]) {
-    const times: number[] = [];
-    let resources = 0;
-    for (let i = 0; i < runs; i++) {
-      const r = await prod1WithRegions(n);
-      times.push(r.seconds);
-      resources = r.resources;
-    }
-    points.push({ n, resources, seconds: median(times) });
-    console.log(`  ${String(n).padStart(2)} regions: ${String(resources).padStart(5)} resources  ${median(times).toFixed(2)} s  ${((median(times) * 1000) / n).toFixed(0)} ms/region`);
-  }
-  const all = points[points.length - 1]!;
-  const pace = Math.ceil(all.resources / all.n);
-  const plainTimes: number[] = [];
-  const pacedTimes: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    plainTimes.push(await bare(all.resources));
-    pacedTimes.push(await bare(all.resources, pace));
-  }
-  const plain = median(plainTimes);
-  const paced = median(pacedTimes);
+
   const prod1 = await evaluateStack("prod1");
-  const replayTimes: number[] = [];
-  for (let i = 0; i < runs; i++) replayTimes.push(await replay(prod1.resources, pace));
-  const replayed = median(replayTimes);
+  const regionCount = new Set(prod1.resources.filter((r) => r.type === "gcp:container/cluster:Cluster").map((r) => r.name)).size;
+  console.log("\nprod1 growth (regions → resources, seconds, ms per region)");
+  const points: { n: number; m: Measure }[] = [];
+  for (const n of [10, 20, regionCount]) {
+    const m = n === regionCount ? stacks.prod1! : medianOf(runs, "stack", "prod1", n);
+    points.push({ n, m });
+    console.log(`  ${String(n).padStart(2)} regions: ${String(m.resources).padStart(5)} resources  ${m.seconds.toFixed(2)} s  ${((m.seconds * 1000) / n).toFixed(0)} ms/region`);
+  }
+  // A fixed per-stack cost makes the average per region fall, so growth is
+  // judged on the marginal cost of the added regions.
+  const margins = points.slice(1).map((p, i) => ({ from: points[i]!.n, to: p.n, ms: ((p.m.seconds - points[i]!.m.seconds) * 1000) / (p.n - points[i]!.n) }));
+
+  // The ratio's terms are measured interleaved (prod1, bare, paced bare,
+  // replay; again), so a change in the machine's load hits them alike.
+  const pace = Math.ceil(stacks.prod1!.resources / regionCount);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "spive-bench-")), "prod1-inputs.json");
+  fs.writeFileSync(file, JSON.stringify(prod1.resources.map((r) => r.inputs)));
+  const series: Record<"prod1" | "plain" | "paced" | "replay", Measure[]> = { prod1: [], plain: [], paced: [], replay: [] };
+  for (let i = 0; i < runs; i++) {
+    series.prod1.push(measure("stack", "prod1"));
+    series.plain.push(measure("bare", stacks.prod1!.resources));
+    series.paced.push(measure("bare", stacks.prod1!.resources, pace));
+    series.replay.push(measure("replay", file, pace));
+  }
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  const mid = (ms: Measure[]): Measure => ({ resources: ms[0]!.resources, seconds: median(ms.map((m) => m.seconds)), wall: median(ms.map((m) => m.wall)) });
+  const all = mid(series.prod1);
+  const plain = mid(series.plain);
+  const paced = mid(series.paced);
+  const replay = mid(series.replay);
+
   const verdict = (ok: boolean): string => (ok ? "met" : "NOT met");
-  const ratioPlain = all.seconds / plain;
-  const ratioPaced = all.seconds / paced;
-  // Marginal cost per added region between consecutive points: a fixed
-  // per-stack cost makes the average per region fall, so growth is judged on
-  // the margins (super-linear growth would make them rise).
-  const margins = points.slice(1).map((p, i) => ({ from: points[i]!.n, to: p.n, ms: ((p.seconds - points[i]!.seconds) * 1000) / (p.n - points[i]!.n) }));
-  console.log(`\nprod1 (all ${all.n} regions): ${all.seconds.toFixed(2)} s — target < 10 s: ${verdict(all.seconds < 10)}`);
-  console.log(`marginal cost per added region: ${margins.map((m) => `${m.from}→${m.to}: ${m.ms.toFixed(0)} ms`).join(", ")} — linear: ${verdict(margins.every((m) => m.ms <= margins[0]!.ms * 1.25))}`);
-  console.log(`\n${all.resources} bare resources under mocks, plain loop:            ${plain.toFixed(2)} s`);
-  console.log(`${all.resources} bare resources under mocks, paced every ${pace} (a region): ${paced.toFixed(2)} s`);
-  console.log(`ratio prod1 / bare, plain loop: ${ratioPlain.toFixed(2)} — target ≤ 2: ${verdict(ratioPlain <= 2)}`);
-  console.log(`ratio prod1 / bare, paced like prod1 (the fair floor): ${ratioPaced.toFixed(2)} — target ≤ 2: ${verdict(ratioPaced <= 2)}`);
-  console.log(`\nprod1's recorded inputs replayed as plain resources, paced: ${replayed.toFixed(2)} s`);
-  console.log(`  = ${(replayed / paced).toFixed(2)} × the paced bare floor: what the inputs alone cost the engine`);
-  console.log(`  prod1 / replay: ${(all.seconds / replayed).toFixed(2)}: the program's own overhead on top of its inputs`);
+  const ratioPlain = all.seconds / plain.seconds;
+  const ratioPaced = all.seconds / paced.seconds;
+  console.log(`\nprod1 (all ${regionCount} regions): ${all.seconds.toFixed(2)} s — target < 10 s: ${verdict(all.seconds < 10)}`);
+  console.log(`marginal cost per added region: ${margins.map((m) => `${m.from}→${m.to}: ${m.ms.toFixed(0)} ms`).join(", ")} (linear growth keeps them level; super-linear would make them rise)`);
+  console.log(`\nratio terms, interleaved: prod1 ${all.seconds.toFixed(2)} s`);
+  console.log(`${all.resources} bare resources, plain loop:                    ${plain.seconds.toFixed(2)} s`);
+  console.log(`${all.resources} bare resources, paced every ${pace} (one region): ${paced.seconds.toFixed(2)} s`);
+  console.log(`ratio prod1 / bare, plain loop:   ${ratioPlain.toFixed(2)} — target ≤ 2: ${verdict(ratioPlain <= 2)}`);
+  console.log(`ratio prod1 / bare, paced floor:  ${ratioPaced.toFixed(2)} — target ≤ 2: ${verdict(ratioPaced <= 2)}`);
+  console.log(`\nprod1's recorded inputs replayed as plain resources, paced: ${replay.seconds.toFixed(2)} s`);
+  console.log(`  inputs alone / paced floor: ${(replay.seconds / paced.seconds).toFixed(2)} (no program declaring these resources can go below this)`);
+  console.log(`  prod1 / replay:             ${(all.seconds / replay.seconds).toFixed(2)} (the program's own overhead on its inputs)`);
 }
 
 main().catch((err) => {
