@@ -2,9 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Binding } from "../bootstrap/contracts/binding";
+import { tunnelledStatus } from "../bootstrap/driver/status";
 import { iapTunnels } from "../bootstrap/driver/tunnels";
+import { register as registerStatus } from "../cli/commands/status";
 import { devBinding } from "../doubles/dev";
 import { alive, Harness } from "./bootstrap-harness";
+import { runCommand } from "./helpers/cli";
 
 // prod0's runner hosts are reached over IAP: the driver opens one
 // `gcloud compute start-iap-tunnel` per host (here a fake gcloud forwarding to
@@ -64,5 +67,50 @@ describe("IAP tunnels to the runner hosts", () => {
     );
     expect((await h.status("dev-0r")).instances).toEqual(before.instances);
     expect(alive(tunnels().map((t) => t.pid))).toEqual([]);
+  });
+
+  it("spive status --target prod0 asks every runner host through its own tunnel, shows the real hosts, and closes every tunnel", async () => {
+    fs.rmSync(tunnelLog, { force: true });
+    const direct = await h.status("dev-0r");
+    const status = await tunnelledStatus(binding, iapTunnels(FAKE_GCLOUD));
+    expect(status.target).toBe("prod0");
+    expect(status.instances).toEqual(direct.instances);
+    expect(status.hosts.map((x) => [x.name, x.url, x.reachable])).toEqual(binding.runnerHosts.map((x) => [x.name, x.url, true]));
+    expect(tunnels().map((t) => t.args[2]).sort()).toEqual([...names].sort());
+    expect(alive(tunnels().map((t) => t.pid))).toEqual([]);
+
+    // The command itself, with gcloud from SPIVE_GCLOUD and the binding from a file.
+    fs.rmSync(tunnelLog, { force: true });
+    const file = path.join(h.root, "binding.json");
+    fs.writeFileSync(file, JSON.stringify(binding));
+    process.env.SPIVE_GCLOUD = FAKE_GCLOUD.join(" ");
+    try {
+      const run = await runCommand(registerStatus, ["status", "--target", "prod0", "--binding", file, "--json"]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const printed = JSON.parse(run.stdout) as { instances: unknown[]; hosts: { url: string }[] };
+      expect(printed.instances).toEqual(direct.instances);
+      expect(printed.hosts.map((x) => x.url)).toEqual(binding.runnerHosts.map((x) => x.url));
+      expect(tunnels()).toHaveLength(names.length);
+      expect(alive(tunnels().map((t) => t.pid))).toEqual([]);
+    } finally {
+      delete process.env.SPIVE_GCLOUD;
+    }
+  });
+
+  it("spive status --target prod0 fails naming the host whose tunnel does not open, and leaves no tunnel behind", async () => {
+    fs.rmSync(tunnelLog, { force: true });
+    const file = path.join(h.root, "binding.json");
+    fs.writeFileSync(file, JSON.stringify(binding));
+    process.env.SPIVE_GCLOUD = FAKE_GCLOUD.join(" ");
+    process.env.FAKE_IAP_FAIL = names[0];
+    try {
+      const run = await runCommand(registerStatus, ["status", "--target", "prod0", "--binding", file]);
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain(`spive status: runner host ${names[0]}: could not open the IAP tunnel to port 7070`);
+      expect(alive(tunnels().map((t) => t.pid))).toEqual([]);
+    } finally {
+      delete process.env.SPIVE_GCLOUD;
+      delete process.env.FAKE_IAP_FAIL;
+    }
   });
 });

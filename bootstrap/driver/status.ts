@@ -1,6 +1,7 @@
 import type { Binding } from "../contracts/binding";
 import { httpRunnerClient } from "../contracts/clients";
 import type { RunnerInstance } from "../contracts/runner-api";
+import type { TunnelOpener } from "./tunnels";
 
 /**
  * What an installation runs, asked of every runner host of its binding
@@ -42,6 +43,26 @@ export async function installationStatus(binding: Binding, timeoutMs = 5_000): P
   });
   const instances = answers.flatMap((a) => (a.status === "fulfilled" ? a.value.instances : []));
   return { target: binding.target, hosts, instances };
+}
+
+/**
+ * `installationStatus` for an installation behind IAP (prod0): opens one
+ * tunnel per runner host with `tunnel`, asks every host through its tunnel,
+ * and closes every tunnel before returning, also on failure. The hosts keep
+ * their real URLs in the result. Opening the tunnels is bounded by
+ * `openTimeoutMs`; a tunnel that does not open fails naming its host.
+ */
+export async function tunnelledStatus(binding: Binding, tunnel: TunnelOpener, openTimeoutMs = 60_000, timeoutMs = 5_000): Promise<InstallationStatus> {
+  const deadline = Date.now() + openTimeoutMs;
+  const ctx = { signal: AbortSignal.timeout(openTimeoutMs), deadline, remainingMs: () => Math.max(1, deadline - Date.now()) };
+  const open = await tunnel(binding, ctx);
+  try {
+    const status = await installationStatus(open.binding, timeoutMs);
+    const real = new Map(binding.runnerHosts.map((h) => [h.name, h.url]));
+    return { ...status, target: binding.target, hosts: status.hosts.map((h) => ({ ...h, url: real.get(h.name) ?? h.url })) };
+  } finally {
+    await open.close();
+  }
 }
 
 /** Renders a status as a table: one row per instance, then unreachable hosts. */

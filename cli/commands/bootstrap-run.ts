@@ -3,7 +3,7 @@ import { REPO_ROOT } from "../../config/load";
 import { runBootstrap, type DriverEvent, type DriverResult } from "../../bootstrap/driver/driver";
 import { BootstrapPhaseError, InterruptedError } from "../../bootstrap/driver/errors";
 import { parseCommand } from "../../bootstrap/driver/instance-process";
-import { formatStatusTable, installationStatus } from "../../bootstrap/driver/status";
+import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
 import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
 import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
@@ -103,6 +103,8 @@ async function runAction(opts: RunOptions): Promise<void> {
     fail(`bootstrap failed in phase validate: ${(err as Error).message}`);
     return;
   }
+  // Only prod0 is behind IAP; the local doubles are on loopback.
+  const tunnel = opts.target === "prod0" && (opts.reach ?? resolved.config.reach) === "iap" ? iapTunnels() : undefined;
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -124,13 +126,16 @@ async function runAction(opts: RunOptions): Promise<void> {
       timeouts,
       instanceCommand: parseCommand(resolved.config.command),
       cwd: REPO_ROOT,
-      // Only prod0 is behind IAP; the local doubles are on loopback.
-      tunnel: opts.target === "prod0" && (opts.reach ?? resolved.config.reach) === "iap" ? iapTunnels() : undefined,
+      tunnel,
       signal: controller.signal,
       report: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY)),
     });
     process.stdout.write(opts.json ? `${JSON.stringify({ target: opts.target, ...result }, null, 2)}\n` : describeResult(opts.target, result));
-    if (opts.status) process.stdout.write(`\n${formatStatusTable(await installationStatus(resolved.binding))}`);
+    if (opts.status) {
+      // The run's tunnels are closed by now: prod0 is asked through fresh ones.
+      const status = tunnel ? await tunnelledStatus(resolved.binding, tunnel) : await installationStatus(resolved.binding);
+      process.stdout.write(`\n${formatStatusTable(status)}`);
+    }
   } catch (err) {
     const code = interrupted === "SIGINT" ? 130 : interrupted === "SIGTERM" ? 143 : 1;
     fail(err instanceof BootstrapPhaseError ? err.message : `bootstrap failed: ${(err as Error).message}`, code);

@@ -1,12 +1,16 @@
 import type { Command } from "commander";
-import { formatStatusTable, installationStatus } from "../../bootstrap/driver/status";
+import { HostError } from "../../bootstrap/driver/errors";
+import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
 import { resolveTarget, TARGETS } from "../../bootstrap/driver/target";
+import { iapTunnels } from "../../bootstrap/driver/tunnels";
 
 /**
  * `spive status --target dev-0 [--json]`: every instance of the installation
  * with its runner host, process, zone, state, pid and start time, asked of
- * every runner host through the runner API. Exit code 1 when a host does not
- * answer (it is listed as unreachable).
+ * every runner host through the runner API. prod0's hosts are reached through
+ * one IAP tunnel each (`spive:bootstrap.reach: iap`, or `--reach`), closed
+ * before the command returns. Exit code 1 when a host does not answer (it is
+ * listed as unreachable) or a tunnel does not open.
  */
 export function register(program: Command): void {
   program
@@ -14,15 +18,19 @@ export function register(program: Command): void {
     .description("Show what an installation runs: every instance with its runner host, process, zone, state, pid and start time.")
     .requiredOption("--target <target>", `the installation: ${TARGETS.join(", ")}`)
     .option("--binding <file>", "prod0 only: the binding JSON instead of SPIVE_BOOTSTRAP_BINDING")
+    .option("--reach <how>", "prod0 only: iap (a tunnel per runner host) or direct (inside the VPC); default: the stack's spive:bootstrap.reach")
     .option("--json", "print JSON instead of a table")
-    .action(async (opts: { target: string; binding?: string; json?: boolean }) => {
+    .action(async (opts: { target: string; binding?: string; reach?: string; json?: boolean }) => {
       try {
-        const { binding } = resolveTarget(opts.target, { bindingFile: opts.binding });
-        const status = await installationStatus(binding);
+        if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
+        const { binding, config } = resolveTarget(opts.target, { bindingFile: opts.binding });
+        const viaIap = opts.target === "prod0" && (opts.reach ?? config.reach) === "iap";
+        const status = viaIap ? await tunnelledStatus(binding, iapTunnels()) : await installationStatus(binding);
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatusTable(status));
         if (status.hosts.some((h) => !h.reachable)) process.exitCode = 1;
       } catch (err) {
-        process.stderr.write(`spive status: ${(err as Error).message}\n`);
+        const where = err instanceof HostError ? `runner host ${err.host}: ` : "";
+        process.stderr.write(`spive status: ${where}${(err as Error).message}\n`);
         process.exitCode = 1;
       }
     });
