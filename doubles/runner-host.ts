@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { diesWithParent } from "../bootstrap/driver/parent-death";
 import { StartInstanceRequest, type RunnerInstance } from "../bootstrap/contracts/runner-api";
 import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
@@ -12,6 +13,8 @@ import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from
 
 /** The command every instance runs by default: a long sleep (a real, cheap process; its spec comes through the environment). */
 export const DEFAULT_INSTANCE_COMMAND: readonly string[] = ["sleep", "2147483647"];
+
+
 
 /** Fault injection for tests and benchmarks. */
 export interface RunnerFaults {
@@ -145,7 +148,8 @@ export class RunnerHostDouble {
       if (!same) throw new HttpError(409, `Instance ${id} already runs on ${this.opts.name} with another spec; stop it first.`);
       return { status: 200, body: { created: false, instance: { ...existing.info } } };
     }
-    const [cmd, ...cmdArgs] = this.opts.instanceCommand ?? DEFAULT_INSTANCE_COMMAND;
+    // Instances die with the process running this double, as with a real runner host.
+    const [cmd, ...cmdArgs] = diesWithParent(this.opts.instanceCommand ?? DEFAULT_INSTANCE_COMMAND);
     const child = spawn(cmd!, cmdArgs, {
       stdio: "ignore",
       env: {

@@ -30,7 +30,19 @@ function onTerminate(stop: () => Promise<void>): void {
   };
   process.on("SIGTERM", handler);
   process.on("SIGINT", handler);
+  // An ephemeral double (the dry replay's) must not outlive the driver that
+  // launched it, even when the driver is killed with SIGKILL and cannot stop
+  // it: once it is re-parented, it stops what it runs and exits.
+  if (process.env[EXIT_WITH_PARENT_ENV] === "1") {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) handler();
+    }, 250).unref();
+  }
 }
+
+/** Set to "1" in a double's environment to make it stop and exit when its parent process dies. */
+export const EXIT_WITH_PARENT_ENV = "SPIVE_EXIT_WITH_PARENT";
 
 /** Runs the runner host double until SIGTERM. */
 export async function runnerHostMain(opts: { name: string; zones: string; listen: string; refuse?: string; dieOnWipe?: boolean; wipeDelayMs?: string; stopGraceMs?: string }): Promise<void> {

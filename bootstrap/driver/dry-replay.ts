@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { EventStoreDouble } from "../../doubles/event-store";
 import { launchDouble, stopGroup, type LaunchedDouble } from "../../doubles/launch";
 import { RunnerHostDouble } from "../../doubles/runner-host";
+import { EXIT_WITH_PARENT_ENV } from "../../doubles/serve";
 import type { Binding } from "../contracts/binding";
 import type { ReplayReport } from "./driver";
 import type { PhaseContext } from "./phase";
@@ -52,14 +53,16 @@ async function inProcessDoubles(zones: readonly string[], dir: string): Promise<
 
 async function processDoubles(zones: readonly string[], dir: string): Promise<RehearsalDoubles> {
   const launched: LaunchedDouble[] = [];
+  // The rehearsal's doubles die with the driver, even a driver killed with SIGKILL.
+  const tied = { env: { [EXIT_WITH_PARENT_ENV]: "1" } };
   const close = async () => {
     await Promise.all(launched.map((d) => stopGroup(d.pid)));
   };
   try {
     // allSettled: every double that did start is recorded (and closed) even when another failed.
     const settled = await Promise.allSettled([
-      launchDouble("event-store", ["--dir", path.join(dir, "event-store")]).then((d) => (launched.push(d), d)),
-      ...zones.map((z) => launchDouble("runner-host", ["--name", `dry-replay-${z}`, "--zones", z, "--stop-grace-ms", "1000"]).then((d) => (launched.push(d), d))),
+      launchDouble("event-store", ["--dir", path.join(dir, "event-store")], tied).then((d) => (launched.push(d), d)),
+      ...zones.map((z) => launchDouble("runner-host", ["--name", `dry-replay-${z}`, "--zones", z, "--stop-grace-ms", "1000"], tied).then((d) => (launched.push(d), d))),
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;

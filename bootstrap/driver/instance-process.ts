@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { diesWithParent } from "./parent-death";
 import { LISTENING_PREFIX } from "../contracts/instance-api";
 
 /**
@@ -45,9 +46,11 @@ export class InstanceProcess {
   private stderr = "";
   private stopping: Promise<StopReport> | undefined;
 
-  /** Starts `command args…` in `cwd` with `env`, in its own process group. */
+  /** Starts `command args…` in `cwd` with `env`, in its own process group, dying with this process. */
   constructor(command: readonly string[], args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(command[0]!, [...command.slice(1), ...args], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group (stopped as a whole), and killed by the kernel if the driver dies.
+    const [cmd, ...rest] = diesWithParent([...command, ...args]);
+    this.child = spawn(cmd!, rest, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stderr!.on("data", (c: Buffer) => {
       this.stderr = (this.stderr + c.toString("utf8")).slice(-4000);
     });
