@@ -36,6 +36,13 @@ export interface RunnerHostOptions {
   readonly host?: string;
   /** Port (default 0: any free port). */
   readonly port?: number;
+  /**
+   * Start instances so the kernel kills them when this process dies, even by
+   * SIGKILL (`setpriv --pdeathsig`, about 5 ms more per start). For doubles
+   * living inside another program's process, such as the dry replay's inside
+   * the driver; a standalone double stops its instances when it is stopped.
+   */
+  readonly instancesDieWithProcess?: boolean;
   /** The command each instance runs (default: DEFAULT_INSTANCE_COMMAND). */
   readonly instanceCommand?: readonly string[];
   /** Milliseconds between SIGTERM and SIGKILL when stopping an instance (default 2000). */
@@ -148,8 +155,8 @@ export class RunnerHostDouble {
       if (!same) throw new HttpError(409, `Instance ${id} already runs on ${this.opts.name} with another spec; stop it first.`);
       return { status: 200, body: { created: false, instance: { ...existing.info } } };
     }
-    // Instances die with the process running this double, as with a real runner host.
-    const [cmd, ...cmdArgs] = diesWithParent(this.opts.instanceCommand ?? DEFAULT_INSTANCE_COMMAND);
+    const command = this.opts.instanceCommand ?? DEFAULT_INSTANCE_COMMAND;
+    const [cmd, ...cmdArgs] = this.opts.instancesDieWithProcess ? diesWithParent(command) : command;
     const child = spawn(cmd!, cmdArgs, {
       stdio: "ignore",
       env: {

@@ -33,7 +33,8 @@ interface RehearsalDoubles {
 }
 
 async function inProcessDoubles(zones: readonly string[], dir: string): Promise<RehearsalDoubles> {
-  const hosts = zones.map((zone) => new RunnerHostDouble({ name: `dry-replay-${zone}`, zones: [zone], stopGraceMs: 1_000 }));
+  // Inside the driver's process: their instances must die with the driver, even after SIGKILL.
+  const hosts = zones.map((zone) => new RunnerHostDouble({ name: `dry-replay-${zone}`, zones: [zone], stopGraceMs: 1_000, instancesDieWithProcess: true }));
   const store = new EventStoreDouble(path.join(dir, "event-store"));
   const close = async () => {
     await Promise.allSettled([...hosts.map((h) => h.close()), store.close()]);
