@@ -84,19 +84,24 @@ export class RunnerHostDouble {
   }
 
   /** Starts serving; resolves with the base URL. */
+  /** Set once the double is going away: a start request racing the shutdown must not leave an orphan. */
+  private closing = false;
+
   async start(): Promise<string> {
     this.server = await startJsonServer((req) => this.handle(req), this.opts.port ?? 0, this.opts.host ?? "127.0.0.1");
     return this.server.url;
   }
 
-  /** Stops every instance and the server. */
+  /** Stops every instance and the server; from the first moment on, it starts no instance (503). */
   async close(): Promise<void> {
+    this.closing = true;
     await this.wipeAll();
     await this.server?.close();
   }
 
   /** Kills every instance at once with SIGKILL (the host is going away); resolves when they have exited (at most 2 s). */
   async killAllNow(): Promise<void> {
+    this.closing = true;
     const slots = [...this.slots.values()].filter((s) => s.info.state === "running");
     for (const s of slots) s.child.kill("SIGKILL");
     let timer: NodeJS.Timeout | undefined;
@@ -142,6 +147,7 @@ export class RunnerHostDouble {
       throw new HttpError(400, `PUT /v1/instances/${id}: ${i.path.join(".") || "body"}: ${i.message}.`);
     }
     const spec = parsed.data;
+    if (this.closing) throw new HttpError(503, `Runner host ${this.opts.name} is shutting down; instance ${id} was not started.`);
     const refuse = this.opts.faults?.refuse ?? [];
     if (refuse.includes("*") || refuse.includes(id)) {
       throw new HttpError(403, `Runner host ${this.opts.name} refuses instance ${id} (fault injection: --refuse).`);

@@ -45,6 +45,21 @@ function descendants(root: number): { pid: number; cmd: string }[] {
   return out;
 }
 
+/** Live processes whose SPIVE_INSTANCE_ID starts with `prefix` (instances started by any runner host double). */
+function instancesWithPrefix(prefix: string): { pid: number; id: string }[] {
+  const out: { pid: number; id: string }[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const id = /(?:^|\0)SPIVE_INSTANCE_ID=([^\0]*)/.exec(fs.readFileSync(`/proc/${entry}/environ`, "latin1"))?.[1];
+      if (id?.startsWith(prefix)) out.push({ pid: Number(entry), id });
+    } catch {
+      // Exited meanwhile, or not ours to read.
+    }
+  }
+  return out;
+}
+
 async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -64,7 +79,9 @@ describe.runIf(process.platform === "linux")("SIGKILL to the driver during the d
     ["in the driver's process", 8],
     ["in their own processes", IN_PROCESS_MAX_INSTANCES + 4],
   ])("rehearsal doubles %s (%i instances)", async (_where, instances) => {
-    const log = h.log(`sigkill-${instances}`, instances);
+    // Instance ids unique to this run, to find every instance it started, even one started after the snapshot below.
+    const prefix = `sigkill${instances}-${process.pid}`;
+    const log = h.log(`sigkill-${instances}`, instances, prefix);
     const driver = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "bootstrap", "run", "--target", "dev-0r", "--log", log, ...TEST_TIMEOUTS.flatMap((t) => ["--timeout", t])], {
       cwd: REPO_ROOT,
       // The rehearsal's instance stops at 90 % of the log and hangs: instances run on the rehearsal doubles.
@@ -84,6 +101,8 @@ describe.runIf(process.platform === "linux")("SIGKILL to the driver during the d
       const pids = tree.map((p) => p.pid);
       await until("every process of the killed driver to exit", 15_000, () => (alive(pids).length === 0 ? true : undefined)).catch(() => undefined);
       expect(alive(pids).map((pid) => tree.find((p) => p.pid === pid)!.cmd)).toEqual([]);
+      await until("every instance of the rehearsal to exit", 5_000, () => (instancesWithPrefix(prefix).length === 0 ? true : undefined)).catch(() => undefined);
+      expect(instancesWithPrefix(prefix)).toEqual([]);
     } finally {
       driver.kill("SIGKILL");
     }
