@@ -1,13 +1,13 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../config/load";
+import { run } from "./helpers/proc";
 
 /** `spive bootstrap validate`, run as users run it. */
-function spive(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+async function spive(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await run(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), ...args], { cwd: REPO_ROOT, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -16,8 +16,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const committed = fs.readFileSync(path.join(REPO_ROOT, "SpiveProdBootstrap.jsonl"), "utf8").trimEnd().split("\n");
 
 describe("spive bootstrap validate", () => {
-  it("exits 0 on the committed log and says what it creates", () => {
-    const r = spive("bootstrap", "validate");
+  it("exits 0 on the committed log and says what it creates", async () => {
+    const r = await spive("bootstrap", "validate");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
@@ -25,10 +25,10 @@ describe("spive bootstrap validate", () => {
     );
   });
 
-  it("exits 1 with every error, one per line, on an invalid log", () => {
+  it("exits 1 with every error, one per line, on an invalid log", async () => {
     const f = path.join(tmp, "bad.jsonl");
     fs.writeFileSync(f, `${[committed[0], committed[1], committed[1], "", ...committed.slice(2)].join("\n")}\n`);
-    const r = spive("bootstrap", "validate", f);
+    const r = await spive("bootstrap", "validate", f);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n")).toEqual([
@@ -39,14 +39,14 @@ describe("spive bootstrap validate", () => {
     ]);
   });
 
-  it("prints JSON for machines with --json, and exits 1 on an unreadable file", () => {
+  it("prints JSON for machines with --json, and exits 1 on an unreadable file", async () => {
     const f = path.join(tmp, "bad.jsonl");
-    const r = spive("bootstrap", "validate", f, "--json");
+    const r = await spive("bootstrap", "validate", f, "--json");
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; errorCount: number; errors: { line: number; kind?: string; path: string; text: string }[]; lastPosition: number };
     expect(out).toMatchObject({ ok: false, errorCount: 2, lastPosition: committed.length + 2 });
     expect(out.errors[0]).toMatchObject({ line: 3, kind: "CreateType", path: "name" });
-    const missing = spive("bootstrap", "validate", path.join(tmp, "nope.jsonl"));
+    const missing = await spive("bootstrap", "validate", path.join(tmp, "nope.jsonl"));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^Cannot read the bootstrap log .*nope\.jsonl: ENOENT/);
   });

@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,6 +8,7 @@ import { loadTower } from "../diagram/load";
 import { DIAGRAM_END, DIAGRAM_START, extractDiagram, renderDiagramBlock, replaceDiagram } from "../diagram/readme";
 import { placementCount, summarizeLayer, towerDiagram } from "../diagram/tower";
 import { buildTower } from "../layers/registry";
+import { run, runOk } from "./helpers/proc";
 
 const README = path.join(REPO_ROOT, "README.md");
 const tower = loadTower();
@@ -101,25 +101,25 @@ describe("the README block", () => {
 describe("spive diagram", () => {
   const bin = path.join(REPO_ROOT, "bin", "spive.js");
 
-  it("--check fails on a stale README and --write refreshes it", () => {
+  it("--check fails on a stale README and --write refreshes it", async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spive-diagram-"));
     const file = path.join(tmp, "README.md");
     fs.writeFileSync(file, `# R\n\n${renderDiagramBlock("flowchart BT\n  stale --> picture\n")}\n\nrest\n`);
-    const stale = spawnSync(process.execPath, [bin, "diagram", "--check", "--readme", file], { encoding: "utf8" });
+    const stale = await run(process.execPath, [bin, "diagram", "--check", "--readme", file]);
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain("the tower picture is stale; run `npm run diagram`");
-    execFileSync(process.execPath, [bin, "diagram", "--write", "--readme", file], { encoding: "utf8" });
+    await runOk(process.execPath, [bin, "diagram", "--write", "--readme", file]);
     const written = fs.readFileSync(file, "utf8");
     expect(extractDiagram(written)).toBe(towerDiagram(tower));
     expect(written.endsWith("\n\nrest\n")).toBe(true);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("prints the picture of another stacks folder, and one sentence for a broken one", () => {
+  it("prints the picture of another stacks folder, and one sentence for a broken one", async () => {
     const dir = path.join(REPO_ROOT, "examples", "small-prod2");
-    const out = execFileSync(process.execPath, [bin, "diagram", "--stacks-dir", dir], { encoding: "utf8" });
+    const out = await runOk(process.execPath, [bin, "diagram", "--stacks-dir", dir]);
     expect(out).toBe(towerDiagram(loadTower(dir)));
-    const bad = spawnSync(process.execPath, [bin, "diagram", "--stacks-dir", path.join(REPO_ROOT, "docs")], { encoding: "utf8" });
+    const bad = await run(process.execPath, [bin, "diagram", "--stacks-dir", path.join(REPO_ROOT, "docs")]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^spive diagram: The stacks folder .*docs holds no Pulumi.<stack>.yaml file; expected at least Pulumi.prod0.yaml.\n$/);
   });

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../config/load";
 import { parseSnapshot, snapshotOf } from "../plan/snapshot";
 import { evaluateStack } from "../plan/stack";
+import { run } from "./helpers/proc";
 
 /**
  * End to end through the CLI and git: a throwaway repository holding a copy
@@ -20,8 +21,8 @@ function git(...args: string[]): string {
   return execFileSync("git", ["-c", "user.name=spive-test", "-c", "user.email=test@spive.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo, encoding: "utf8" });
 }
 
-function spive(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(cwd, "bin", "spive.js"), ...args], { cwd, encoding: "utf8", timeout: 150_000 });
+async function spive(cwd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await run(process.execPath, [path.join(cwd, "bin", "spive.js"), ...args], { cwd, timeout: 150_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -49,7 +50,7 @@ afterAll(() => {
 });
 
 describe("spive diff against a git base revision", () => {
-  it("reports exactly a prod0 config change and a bootstrap log change, and cleans up after itself", () => {
+  it("reports exactly a prod0 config change and a bootstrap log change, and cleans up after itself", async () => {
     const stackFile = path.join(repo, "stacks", "Pulumi.prod0.yaml");
     const yaml = fs.readFileSync(stackFile, "utf8");
     expect(yaml).toMatch(/^    nodesPerCluster: 1$/m);
@@ -63,7 +64,7 @@ describe("spive diff against a git base revision", () => {
     const leftovers = (): string[] => fs.readdirSync(os.tmpdir()).filter((f) => /^spive-(base|plan)-/.test(f));
     const before = new Set(leftovers());
 
-    const r = spive(repo, ["diff", "prod0", "--base", "HEAD", "--timeout", "120"]);
+    const r = await spive(repo, ["diff", "prod0", "--base", "HEAD", "--timeout", "120"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const md = r.stdout;
@@ -84,8 +85,8 @@ describe("spive diff against a git base revision", () => {
     expect(leftovers().filter((f) => !before.has(f))).toEqual([]);
   });
 
-  it("fails with one sentence for a ref that names no commit", () => {
-    const r = spive(repo, ["diff", "prod0", "--base", "no-such-branch"]);
+  it("fails with one sentence for a ref that names no commit", async () => {
+    const r = await spive(repo, ["diff", "prod0", "--base", "no-such-branch"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^spive diff: --base: the git ref "no-such-branch" does not name a commit in .+; fetch it first/);
   });
@@ -93,14 +94,14 @@ describe("spive diff against a git base revision", () => {
 
 describe("spive plan", () => {
   it("prints the same snapshot as the in-process evaluation, as JSON", async () => {
-    const r = spive(REPO_ROOT, ["plan", "prod0", "--json"]);
+    const r = await spive(REPO_ROOT, ["plan", "prod0", "--json"]);
     expect(r.status).toBe(0);
     const printed = parseSnapshot(JSON.parse(r.stdout), "spive plan prod0 --json");
     expect(printed).toEqual(snapshotOf("prod0", await evaluateStack("prod0", { preview: true })));
   });
 
-  it("refuses an unknown stack with exit code 1", () => {
-    const r = spive(REPO_ROOT, ["plan", "prod7"]);
+  it("refuses an unknown stack with exit code 1", async () => {
+    const r = await spive(REPO_ROOT, ["plan", "prod7"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('spive plan: expected a stack name, one of prod0, prod1, prod2, prod3; got "prod7".\n');
   });

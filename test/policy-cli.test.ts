@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../cli/commands/policy";
 import { runCommand } from "./helpers/cli";
+import { run as runProcess } from "./helpers/proc";
 import { REPO_ROOT, STACKS_DIR } from "../config/load";
 import { RULES } from "../policy/registry";
 import type { PolicyReport } from "../policy/report";
@@ -68,8 +68,8 @@ describe("spive policy <stack>", () => {
     expect(unknown.stderr).toBe('spive policy: expected a stack name, one of prod0, prod1, prod2, prod3; got "prod9".\n');
   });
 
-  it("exits 1 from the real binary on a violating config", () => {
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "policy", "prod0", "--stacks-dir", violatingDir], { encoding: "utf8", cwd: REPO_ROOT });
+  it("exits 1 from the real binary on a violating config", async () => {
+    const r = await runProcess(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "policy", "prod0", "--stacks-dir", violatingDir], { cwd: REPO_ROOT });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("firewall-no-internet-admin-ports");

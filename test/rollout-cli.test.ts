@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { register } from "../cli/commands/rollout";
 import { runCommand } from "./helpers/cli";
+import { run as runProcess } from "./helpers/proc";
 import { loadStackConfig, REPO_ROOT } from "../config/load";
 import { formatRolloutTable, rolloutReport, type RolloutReport } from "../rollout/report";
 import { minWaves } from "../rollout/waves";
@@ -78,11 +78,8 @@ describe("rollout report of the committed stacks", () => {
 });
 
 describe("bin/spive.js (spawned)", () => {
-  it("runs `rollout plan prod1 --json` end to end through the CLI entry point", () => {
-    const res = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "rollout", "plan", "prod1", "--json"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
+  it("runs `rollout plan prod1 --json` end to end through the CLI entry point", async () => {
+    const res = await runProcess(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "rollout", "plan", "prod1", "--json"], { cwd: REPO_ROOT });
     expect(res.status).toBe(0);
     const report = JSON.parse(res.stdout) as RolloutReport;
     expect(report.stack).toBe("prod1");
@@ -90,8 +87,8 @@ describe("bin/spive.js (spawned)", () => {
     expect(report.oneZoneAtATimeWaves).toBe(report.zones);
   });
 
-  it("exits 1 for prod0, which has no rollout policy", () => {
-    const res = spawnSync(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "rollout", "plan", "prod0"], { cwd: REPO_ROOT, encoding: "utf8" });
+  it("exits 1 for prod0, which has no rollout policy", async () => {
+    const res = await runProcess(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "rollout", "plan", "prod0"], { cwd: REPO_ROOT });
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(/has no rolling-upgrade policy/);
   });
