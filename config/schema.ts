@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { overlaps, parseCidr, regionCidrs } from "../topology/cidr";
+import { artifactRepositoryOf } from "../topology/images";
 import { regionBlock } from "../topology/regions";
 
 /**
@@ -32,6 +33,8 @@ export const Cidr = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "an IPv4 CIDR block such as 10.0.0.0/16")
   .refine((s) => {
+    // A string that is not a.b.c.d/n at all is reported by the regex alone.
+    if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.test(s)) return true;
     const [ip, len] = s.split("/");
     return ip!.split(".").every((o) => Number(o) <= 255) && Number(len) <= 32;
   }, "an IPv4 CIDR block with octets ≤ 255 and a prefix length ≤ 32")
@@ -270,25 +273,42 @@ export const StackConfig = z
     });
     // GKE layers carve each region's /14 at its catalog position out of the
     // layer block: it must fit, and must not overlap a network that reaches
-    // the control planes from outside.
+    // the control planes from outside. Blocks that failed their own check are
+    // already reported and are not looked at again.
     const net = cfg["spive:network"];
-    if (caps.substrate === "gke" && parseCidr(net.cidr).len <= 14) {
-      const blocks = 2 ** (14 - parseCidr(net.cidr).len);
-      layer.regions.forEach((r, i) => {
-        const block = regionBlock(r.name);
-        if (block === undefined) return;
-        if (block >= blocks) {
-          issue(["spive:layer", "regions", i, "name"], `expected a region whose address block (catalog position ${block}) fits in spive:network.cidr ${net.cidr} (${blocks} blocks of /14), got "${r.name}"; use a larger block such as a /8`);
-          return;
-        }
-        const ranges = regionCidrs(net.cidr, block);
-        net.authorizedNetworks.forEach((a, j) => {
-          const hit = Object.values(ranges).find((c) => overlaps(c, a.cidr));
-          if (hit) issue(["spive:network", "authorizedNetworks", j, "cidr"], `expected a network outside every region's ranges, got ${a.cidr}, which overlaps ${r.name}'s ${hit}`);
+    if (caps.substrate === "gke" && Cidr.safeParse(net.cidr).success) {
+      const len = parseCidr(net.cidr).len;
+      if (len > 14) {
+        issue(["spive:network", "cidr"], `expected a block of /14 or larger on a GKE layer (each region takes a /14), got ${net.cidr}`);
+      } else {
+        const blocks = 2 ** (14 - len);
+        const placed = layer.regions.flatMap((r) => {
+          const block = regionBlock(r.name);
+          return block === undefined ? [] : [{ name: r.name, block }];
         });
-      });
-    } else if (caps.substrate === "gke") {
-      issue(["spive:network", "cidr"], `expected a block of /14 or larger on a GKE layer (each region takes a /14), got ${net.cidr}`);
+        const outside = placed.filter((p) => p.block >= blocks);
+        if (outside.length > 0) {
+          const need = 14 - Math.ceil(Math.log2(Math.max(...outside.map((p) => p.block)) + 1));
+          issue(
+            ["spive:network", "cidr"],
+            `expected a block that holds every region's /14 at its catalog position (up to ${Math.max(...outside.map((p) => p.block))}, so /${need} or larger, such as a /8), got ${net.cidr}, which holds ${blocks}; ${outside.length} region(s) do not fit: ${outside.map((p) => p.name).join(", ")}`,
+          );
+        }
+        const inside = placed.filter((p) => p.block < blocks).map((p) => ({ name: p.name, ranges: Object.values(regionCidrs(net.cidr, p.block)) }));
+        net.authorizedNetworks.forEach((a, j) => {
+          if (!Cidr.safeParse(a.cidr).success) return;
+          const hits = inside.flatMap((p) => p.ranges.filter((c) => overlaps(c, a.cidr)).map((c) => `${p.name}'s ${c}`));
+          if (hits.length > 0) {
+            issue(["spive:network", "authorizedNetworks", j, "cidr"], `expected a network outside every region's ranges, got ${a.cidr}, which overlaps ${hits[0]}${hits.length > 1 ? ` and ${hits.length - 1} other range(s)` : ""}`);
+          }
+        });
+      }
+    }
+
+    // An Artifact Registry image whose repository cannot be read would get no
+    // pull grant (docs/layers.md, "Image pulls") and fail only at rollout.
+    if (/^[^/]+-docker\.pkg\.dev\//.test(layer.workload.image) && !artifactRepositoryOf(layer.workload.image)) {
+      issue(["spive:layer", "workload", "image"], `expected an Artifact Registry image such as europe-docker.pkg.dev/<project>/<repository>/<image> (its repository gets the pull grant), got "${layer.workload.image}"`);
     }
 
     if (layer.level === 0) {

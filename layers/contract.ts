@@ -10,7 +10,7 @@ import { z } from "zod";
 /** A discoverable layer's public zone: what its parent zone needs to delegate it. */
 export const PublicZone = z.object({
   dnsName: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, "a DNS name ending with a dot").describe("The zone's DNS name."),
-  nameServers: z.array(z.string().min(1)).min(1).describe("The zone's authoritative name servers."),
+  nameServers: z.array(z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, "a name server's DNS name ending with a dot")).min(1).describe("The zone's authoritative name servers."),
   dsRecords: z.array(z.string().min(1)).describe("DS records of the zone's key-signing keys (DNSSEC)."),
 });
 

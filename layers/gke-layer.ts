@@ -41,11 +41,18 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   const image = `${layer.workload.image}:${layer.version}`;
 
   const below = await readLayerBelow(cfg["spive:below"]!.stack, LayerOutputs);
+  // Planned before anything is declared, so a bad zone from below fails first.
+  const delegation = caps.discoverable ? planDelegation(dns.domain, below.publicZone) : undefined;
+  if (delegation?.kind === "none" && below.publicZone) {
+    pulumi.log.warn(`No DNS delegation declared for ${below.publicZone.dnsName}: ${delegation.reason}.`);
+  }
   new ManagerGrant(`${prefix}-managed-by-prod${below.level}`, { project, managerEmail: below.managerServiceAccountEmail, roles: GKE_MANAGER_ROLES });
 
   const nodes = new ServiceIdentity(`${prefix}-nodes`, { project, accountId: `${prefix}-nodes`, description: `GKE nodes of ${prefix}`, roles: NODE_ROLES });
   const images = [image, ...layer.ecosystem.map((eco) => `${layer.workload.image}-${eco}:${layer.version}`)];
-  new ImagePullGrant(`${prefix}-nodes-pull`, { repositories: artifactRepositories(images), memberEmail: nodes.email });
+  const repositories = artifactRepositories(images);
+  if (repositories.length === 0) pulumi.log.warn(`${prefix}: the images (${images.join(", ")}) are not in Artifact Registry, so no pull grant is declared; the nodes must be able to pull them otherwise.`);
+  new ImagePullGrant(`${prefix}-nodes-pull`, { repositories, memberEmail: nodes.email });
   const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
   const ksaName = prefix;
   // Each region's ranges come from its permanent catalog position, never its
@@ -224,10 +231,6 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   let endpoint: string | undefined;
   let publicZone: Record<string, unknown> | undefined;
   if (caps.discoverable) {
-    const delegation = planDelegation(dns.domain, below.publicZone);
-    if (delegation.kind === "none" && below.publicZone) {
-      pulumi.log.warn(`No DNS delegation declared for ${below.publicZone.dnsName}: ${delegation.reason}.`);
-    }
     const pub = new PublicEndpoint(publicEndpointName(prefix), {
       project,
       prefix,
@@ -237,7 +240,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       negZones: zones.map((z) => z.zone),
       negName,
       negsFrom: services,
-      delegations: delegation.kind === "delegate" ? [delegation.delegation] : [],
+      delegations: delegation?.kind === "delegate" ? [delegation.delegation] : [],
     });
     endpoint = `https://${pub.fqdn.replace(/\.$/, "")}/`;
     publicZone = { dnsName: dns.domain, nameServers: pub.nameServers, dsRecords: pub.dsRecords };

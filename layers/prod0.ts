@@ -83,7 +83,10 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     roles: NODE_ROLES,
   });
   const runnerImage = `${layer.workload.image}-basic-runner:${layer.version}`;
-  new ImagePullGrant(`${prefix}-app-pull`, { repositories: artifactRepositories([runnerImage, `${layer.workload.image}:${layer.version}`]), memberEmail: app.email });
+  const images = [runnerImage, `${layer.workload.image}:${layer.version}`];
+  const repositories = artifactRepositories(images);
+  if (repositories.length === 0) pulumi.log.warn(`${prefix}: the images (${images.join(", ")}) are not in Artifact Registry, so no pull grant is declared; the runner hosts must be able to pull them otherwise.`);
+  new ImagePullGrant(`${prefix}-app-pull`, { repositories, memberEmail: app.email });
   const runners = new BasicRunner(`${prefix}-basic-runner`, {
     project,
     region: region.name,

@@ -62,11 +62,15 @@ const RULES: [string, string, (raw: Raw) => void, string][] = [
   ["prod2", "a region missing from the region catalog", (r) => r["spive:layer"].regions.push({ name: "mars-north1", zones: ["mars-north1-a", "mars-north1-b"] }),
     'stacks/Pulumi.prod2.yaml > spive:layer.regions[8].name: expected a region of the catalog in topology/regions.ts (append a new GCP region there first), got "mars-north1"'],
   ["prod2", "a layer block too small for a region's catalog position", (r) => (r["spive:network"].cidr = "10.0.0.0/12"),
-    'stacks/Pulumi.prod2.yaml > spive:layer.regions[1].name: expected a region whose address block (catalog position 8) fits in spive:network.cidr 10.0.0.0/12 (4 blocks of /14), got "asia-southeast1"; use a larger block such as a /8'],
+    "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block that holds every region's /14 at its catalog position (up to 35, so /8 or larger, such as a /8), got 10.0.0.0/12, which holds 4; 7 region(s) do not fit: asia-southeast1, australia-southeast1, europe-west1, europe-west4, southamerica-east1, us-central1, us-east4"],
+  ["prod2", "a malformed layer block (reported once, by its own rule)", (r) => (r["spive:network"].cidr = "10.0.0.300/8"),
+    'stacks/Pulumi.prod2.yaml > spive:network.cidr: expected an IPv4 CIDR block with octets ≤ 255 and a prefix length ≤ 32, got "10.0.0.300/8"'],
   ["prod2", "a GKE layer block smaller than one region's /14", (r) => (r["spive:network"].cidr = "10.0.0.0/16"),
     "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block of /14 or larger on a GKE layer (each region takes a /14), got 10.0.0.0/16"],
   ["prod2", "an authorized network inside a region's ranges", (r) => r["spive:network"].authorizedNetworks.push({ name: "oops", cidr: "10.12.0.0/24" }),
     "stacks/Pulumi.prod2.yaml > spive:network.authorizedNetworks[1].cidr: expected a network outside every region's ranges, got 10.12.0.0/24, which overlaps asia-northeast1's 10.12.0.0/16"],
+  ["prod2", "an Artifact Registry image whose repository cannot be read", (r) => (r["spive:layer"].workload.image = "europe-docker.pkg.dev/example.com/proj/spive/spive-prod2"),
+    'stacks/Pulumi.prod2.yaml > spive:layer.workload.image: expected an Artifact Registry image such as europe-docker.pkg.dev/<project>/<repository>/<image> (its repository gets the pull grant), got "europe-docker.pkg.dev/example.com/proj/spive/spive-prod2"'],
   ["prod1", "a canary outside the layer", (r) => (r["spive:rollout"].canaryRegion = "mars-north1"),
     "stacks/Pulumi.prod1.yaml > spive:rollout.canaryRegion: expected one of the layer's regions"],
   ["prod1", "no below reference", (r) => delete r["spive:below"],
@@ -103,6 +107,26 @@ describe("every config rule gives its promised message", () => {
   it.each(RULES)("%s: %s", (stack, _what, mutate, message) => {
     const problems = problemsOf(stack, mutate);
     expect(problems.join("\n")).toContain(message);
+  });
+
+  it("reports a malformed block once, beside the other problems, without crashing the cross-checks", () => {
+    for (const [key, value] of [["cidr", "10.0.0.0/40"], ["cidr", "foo"], ["authorized", "10.300.0.0/24"]] as const) {
+      const problems = problemsOf("prod1", (raw) => {
+        if (key === "cidr") raw["spive:network"].cidr = value;
+        else raw["spive:network"].authorizedNetworks.push({ name: "bad", cidr: value });
+        raw["spive:layer"].regions[3].zones.push("asia-northeast1-c");
+      });
+      expect(problems).toHaveLength(2);
+      expect(problems.join("\n")).toContain("spive:layer.regions[3].zones: expected exactly 2 zones");
+      expect(problems.join("\n")).toContain(`"${value}"`);
+    }
+  });
+
+  it("reports one line per overlapping authorized network, however many regions it overlaps", () => {
+    const problems = problemsOf("prod1", (raw) => raw["spive:network"].authorizedNetworks.push({ name: "wide", cidr: "10.0.0.0/9" }));
+    expect(problems).toEqual([
+      "stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[1].cidr: expected a network outside every region's ranges, got 10.0.0.0/9, which overlaps africa-south1's 10.0.0.0/16 and 127 other range(s)",
+    ]);
   });
 
   it("reports every problem at once, in one error naming the file", () => {

@@ -99,7 +99,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       .apply((keys) => keys.keySigningKeys.map((k) => k.dsRecord).filter((r) => r.length > 0));
     for (const d of args.delegations ?? []) {
       const label = d.name.replace(/\.$/, "").replace(/\./g, "-");
-      new gcp.dns.RecordSet(`${name}-ns-${label}`, {
+      const ns = new gcp.dns.RecordSet(`${name}-ns-${label}`, {
         project: args.project,
         managedZone: this.zone.name,
         name: d.name,
@@ -115,7 +115,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
           type: "DS",
           ttl: 3600,
           rrdatas: [...d.dsRecords],
-        }, parent);
+        }, { ...parent, dependsOn: [ns] });
       }
     }
     const ip = new gcp.compute.GlobalAddress(`${name}-ip`, { project: args.project, name: `${name}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4" }, parent);
