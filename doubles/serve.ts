@@ -33,15 +33,17 @@ function onTerminate(stop: () => Promise<void>): void {
   // An ephemeral double (the dry replay's) must not outlive the driver that
   // launched it, even when the driver is killed with SIGKILL and cannot stop
   // it: once it is re-parented, it stops what it runs and exits.
-  if (process.env[EXIT_WITH_PARENT_ENV] === "1") {
-    const parent = process.ppid;
-    setInterval(() => {
+  const parent = Number(process.env[EXIT_WITH_PARENT_ENV]);
+  if (parent > 0) {
+    const check = () => {
       if (process.ppid !== parent) handler();
-    }, 250).unref();
+    };
+    check();
+    setInterval(check, 250).unref();
   }
 }
 
-/** Set to "1" in a double's environment to make it stop and exit when its parent process dies. */
+/** Set to the launching process's pid in a double's environment to make it stop and exit once that process is gone. */
 export const EXIT_WITH_PARENT_ENV = "SPIVE_EXIT_WITH_PARENT";
 
 /** Runs the runner host double until SIGTERM. */

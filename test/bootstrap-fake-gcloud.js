@@ -3,7 +3,9 @@
 // in the bootstrap tests: it forwards the loopback port to the runner double
 // named in FAKE_IAP_TARGETS (JSON: host name → "127.0.0.1:<port>"), prints
 // gcloud's "Listening on port [p]." line, records its pid and arguments in
-// FAKE_IAP_LOG, and fails like gcloud for the hosts listed in FAKE_IAP_FAIL.
+// FAKE_IAP_LOG, fails like gcloud for the hosts listed in FAKE_IAP_FAIL, and
+// never opens (waits forever, as gcloud does on a stuck connection) for the
+// hosts listed in FAKE_IAP_HANG.
 const fs = require("node:fs");
 const net = require("node:net");
 
@@ -15,6 +17,11 @@ if (process.env.FAKE_IAP_LOG) fs.appendFileSync(process.env.FAKE_IAP_LOG, `${JSO
 if ((process.env.FAKE_IAP_FAIL || "").split(",").includes(name)) {
   process.stderr.write("ERROR: (gcloud.compute.start-iap-tunnel) Error while connecting [4033: 'not authorized'].\n");
   process.exit(1);
+}
+if ((process.env.FAKE_IAP_HANG || "").split(",").includes(name)) {
+  process.stderr.write("Testing if tunnel connection works.\n");
+  setInterval(() => undefined, 60_000);
+  return;
 }
 const target = JSON.parse(process.env.FAKE_IAP_TARGETS || "{}")[name];
 if (!target) {

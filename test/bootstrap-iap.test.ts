@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import type { Binding } from "../bootstrap/contracts/binding";
 import { tunnelledStatus } from "../bootstrap/driver/status";
 import { iapTunnels } from "../bootstrap/driver/tunnels";
 import { register as registerStatus } from "../cli/commands/status";
+import { REPO_ROOT } from "../config/load";
 import { devBinding } from "../doubles/dev";
 import { alive, Harness } from "./bootstrap-harness";
 import { runCommand } from "./helpers/cli";
@@ -113,4 +115,31 @@ describe("IAP tunnels to the runner hosts", () => {
       delete process.env.FAKE_IAP_FAIL;
     }
   });
+
+  it.each(["SIGTERM", "SIGKILL"] as const)("spive status --target prod0 stuck opening a tunnel and sent %s leaves no tunnel behind", async (sig) => {
+    fs.rmSync(tunnelLog, { force: true });
+    const file = path.join(h.root, "binding.json");
+    fs.writeFileSync(file, JSON.stringify(binding));
+    const cli = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "status", "--target", "prod0", "--binding", file], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPIVE_GCLOUD: FAKE_GCLOUD.join(" "), FAKE_IAP_HANG: names[0] },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    cli.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    const exited = new Promise<number | null>((r) => cli.once("exit", (code) => r(code)));
+    // Both tunnels started: one is open, the other never will be.
+    for (let i = 0; i < 200 && !(fs.existsSync(tunnelLog) && tunnels().length === names.length); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(tunnels()).toHaveLength(names.length);
+    await new Promise((r) => setTimeout(r, 300));
+    cli.kill(sig);
+    const code = await exited;
+    if (sig === "SIGTERM") {
+      expect(code).toBe(143);
+      expect(stderr).toContain("spive status: interrupted by SIGTERM; every tunnel is closed");
+    }
+    const pids = tunnels().map((t) => t.pid);
+    for (let i = 0; i < 100 && alive(pids).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pids)).toEqual([]);
+  }, 30_000);
 });

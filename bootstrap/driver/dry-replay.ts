@@ -55,7 +55,7 @@ async function inProcessDoubles(zones: readonly string[], dir: string): Promise<
 async function processDoubles(zones: readonly string[], dir: string): Promise<RehearsalDoubles> {
   const launched: LaunchedDouble[] = [];
   // The rehearsal's doubles die with the driver, even a driver killed with SIGKILL.
-  const tied = { env: { [EXIT_WITH_PARENT_ENV]: "1" } };
+  const tied = { env: { [EXIT_WITH_PARENT_ENV]: String(process.pid) } };
   const close = async () => {
     await Promise.all(launched.map((d) => stopGroup(d.pid)));
   };

@@ -52,17 +52,34 @@ export async function installationStatus(binding: Binding, timeoutMs = 5_000): P
  * their real URLs in the result. Opening the tunnels is bounded by
  * `openTimeoutMs`; a tunnel that does not open fails naming its host.
  */
-export async function tunnelledStatus(binding: Binding, tunnel: TunnelOpener, openTimeoutMs = 60_000, timeoutMs = 5_000): Promise<InstallationStatus> {
+export async function tunnelledStatus(binding: Binding, tunnel: TunnelOpener, opts: TunnelledStatusOptions = {}): Promise<InstallationStatus> {
+  const openTimeoutMs = opts.openTimeoutMs ?? 60_000;
   const deadline = Date.now() + openTimeoutMs;
-  const ctx = { signal: AbortSignal.timeout(openTimeoutMs), deadline, remainingMs: () => Math.max(1, deadline - Date.now()) };
-  const open = await tunnel(binding, ctx);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(openTimeoutMs)]) : AbortSignal.timeout(openTimeoutMs);
+  const open = await tunnel(binding, { signal, deadline, remainingMs: () => Math.max(1, deadline - Date.now()) });
   try {
-    const status = await installationStatus(open.binding, timeoutMs);
+    opts.signal?.throwIfAborted();
+    const status = await installationStatus(open.binding, opts.timeoutMs ?? 5_000);
     const real = new Map(binding.runnerHosts.map((h) => [h.name, h.url]));
-    return { ...status, target: binding.target, hosts: status.hosts.map((h) => ({ ...h, url: real.get(h.name) ?? h.url })) };
+    // The hosts keep their real URLs; an error names the tunnel it went through.
+    return {
+      ...status,
+      target: binding.target,
+      hosts: status.hosts.map((h) => ({ ...h, url: real.get(h.name) ?? h.url, ...(h.error ? { error: `through its IAP tunnel (${h.url}): ${h.error}` } : {}) })),
+    };
   } finally {
     await open.close();
   }
+}
+
+/** Options of `tunnelledStatus`. */
+export interface TunnelledStatusOptions {
+  /** Aborts opening the tunnels (an interruption); the tunnels opened so far are closed. */
+  readonly signal?: AbortSignal;
+  /** Bound on opening every tunnel (default 60 s). */
+  readonly openTimeoutMs?: number;
+  /** Bound on each runner API call (default 5 s). */
+  readonly timeoutMs?: number;
 }
 
 /** Renders a status as a table: one row per instance, then unreachable hosts. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import type { Binding } from "../contracts/binding";
 import { HostError } from "./errors";
+import { diesWithParent } from "./parent-death";
 import type { PhaseContext } from "./phase";
 
 /**
@@ -76,7 +77,9 @@ export function iapTunnels(gcloud: readonly string[] = (process.env.SPIVE_GCLOUD
           const remotePort = new URL(h.url).port || "80";
           const local = await freePort();
           const args = ["compute", "start-iap-tunnel", h.name, remotePort, `--local-host-port=127.0.0.1:${local}`, `--zone=${h.zones[0]}`, `--project=${binding.project}`];
-          const child = spawn(gcloud[0]!, [...gcloud.slice(1), ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+          // Its own process group (closed as a whole), and killed by the kernel if this process dies.
+          const [cmd, ...rest] = diesWithParent([...gcloud, ...args]);
+          const child = spawn(cmd!, rest, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
           children.push(child);
           await new Promise<void>((resolve, reject) => {
             let out = "";

@@ -4,6 +4,7 @@ import { runBootstrap, type DriverEvent, type DriverResult } from "../../bootstr
 import { BootstrapPhaseError, InterruptedError } from "../../bootstrap/driver/errors";
 import { parseCommand } from "../../bootstrap/driver/instance-process";
 import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
+import { HostError } from "../../bootstrap/driver/errors";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
 import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
 import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
@@ -131,14 +132,24 @@ async function runAction(opts: RunOptions): Promise<void> {
       report: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY)),
     });
     process.stdout.write(opts.json ? `${JSON.stringify({ target: opts.target, ...result }, null, 2)}\n` : describeResult(opts.target, result));
+  } catch (err) {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    const code = interrupted === "SIGINT" ? 130 : interrupted === "SIGTERM" ? 143 : 1;
+    fail(err instanceof BootstrapPhaseError ? err.message : `bootstrap failed: ${(err as Error).message}`, code);
+    return;
+  }
+  try {
     if (opts.status) {
-      // The run's tunnels are closed by now: prod0 is asked through fresh ones.
-      const status = tunnel ? await tunnelledStatus(resolved.binding, tunnel) : await installationStatus(resolved.binding);
+      // The run's tunnels are closed by now: prod0 is asked through fresh
+      // ones, which an interruption closes too.
+      const status = tunnel ? await tunnelledStatus(resolved.binding, tunnel, { signal: controller.signal }) : await installationStatus(resolved.binding);
       process.stdout.write(`\n${formatStatusTable(status)}`);
     }
   } catch (err) {
-    const code = interrupted === "SIGINT" ? 130 : interrupted === "SIGTERM" ? 143 : 1;
-    fail(err instanceof BootstrapPhaseError ? err.message : `bootstrap failed: ${(err as Error).message}`, code);
+    const where = err instanceof HostError ? `runner host ${err.host}: ` : "";
+    const why = interrupted ? `interrupted by ${interrupted}` : `${where}${(err as Error).message}`;
+    fail(`the bootstrap succeeded, but its status could not be read: ${why}`, interrupted === "SIGINT" ? 130 : interrupted === "SIGTERM" ? 143 : 1);
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);

@@ -25,13 +25,52 @@ export function register(program: Command): void {
         if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
         const { binding, config } = resolveTarget(opts.target, { bindingFile: opts.binding });
         const viaIap = opts.target === "prod0" && (opts.reach ?? config.reach) === "iap";
-        const status = viaIap ? await tunnelledStatus(binding, iapTunnels()) : await installationStatus(binding);
+        const status = viaIap ? await withInterruption((signal) => tunnelledStatus(binding, iapTunnels(), { signal })) : await installationStatus(binding);
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatusTable(status));
         if (status.hosts.some((h) => !h.reachable)) process.exitCode = 1;
       } catch (err) {
+        if (err instanceof Interrupted) {
+          process.stderr.write(`spive status: interrupted by ${err.signal}; every tunnel is closed\n`);
+          process.exitCode = err.signal === "SIGINT" ? 130 : 143;
+          return;
+        }
         const where = err instanceof HostError ? `runner host ${err.host}: ` : "";
         process.stderr.write(`spive status: ${where}${(err as Error).message}\n`);
         process.exitCode = 1;
       }
     });
+}
+
+class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+/**
+ * Runs `work` with SIGINT and SIGTERM turned into an abort of its signal, so
+ * an interrupted command still closes what it opened (the IAP tunnels) before
+ * it exits; rejects with Interrupted when that happened.
+ */
+async function withInterruption<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const on = (sig: NodeJS.Signals) => () => {
+    received ??= sig;
+    controller.abort(new Interrupted(sig));
+  };
+  const onInt = on("SIGINT");
+  const onTerm = on("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  try {
+    const value = await work(controller.signal);
+    if (received) throw new Interrupted(received);
+    return value;
+  } catch (err) {
+    throw received ? new Interrupted(received) : err;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  }
 }
