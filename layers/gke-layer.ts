@@ -52,7 +52,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   const images = [image, ...layer.ecosystem.map((eco) => `${layer.workload.image}-${eco}:${layer.version}`)];
   const repositories = artifactRepositories(images);
   if (repositories.length === 0) pulumi.log.warn(`${prefix}: the images (${images.join(", ")}) are not in Artifact Registry, so no pull grant is declared; the nodes must be able to pull them otherwise.`);
-  new ImagePullGrant(`${prefix}-nodes-pull`, { repositories, memberEmail: nodes.email });
+  const pull = new ImagePullGrant(`${prefix}-nodes-pull`, { repositories, memberEmail: nodes.email });
   const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
   const ksaName = prefix;
   // Each region's ranges come from its permanent catalog position, never its
@@ -90,7 +90,8 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   const sleeps = new Map<string, time.Sleep>();
   const gateOf = (wave: number): pulumi.Resource[] => {
     const gate = waveGate(wave, bakes);
-    if (gate.kind === "start") return [];
+    // The first wave pulls the images first: it waits for the pull grant (every later wave waits for it).
+    if (gate.kind === "start") return [pull];
     if (gate.kind === "wave") return deploymentsByWave[gate.wave]!;
     let sleep = sleeps.get(gate.step.name);
     if (!sleep) {

@@ -86,7 +86,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
   const images = [runnerImage, `${layer.workload.image}:${layer.version}`];
   const repositories = artifactRepositories(images);
   if (repositories.length === 0) pulumi.log.warn(`${prefix}: the images (${images.join(", ")}) are not in Artifact Registry, so no pull grant is declared; the runner hosts must be able to pull them otherwise.`);
-  new ImagePullGrant(`${prefix}-app-pull`, { repositories, memberEmail: app.email });
+  const pull = new ImagePullGrant(`${prefix}-app-pull`, { repositories, memberEmail: app.email });
   const runners = new BasicRunner(`${prefix}-basic-runner`, {
     project,
     region: region.name,
@@ -98,6 +98,8 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     runnerImage,
     subnetwork: network.subnets[region.name]!.id,
     serviceAccountEmail: app.email,
+    // A host pulls the runner image as it boots: the grant comes first.
+    after: [pull],
   });
   const eventStore = new EventStore(`${prefix}-event-store`, {
     project,

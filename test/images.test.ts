@@ -52,6 +52,11 @@ describe("every committed layer lets its node or host identity pull its images, 
     expect(grants.map((g) => g.inputs)).toEqual([
       { project: "spive-artifacts", location: "europe", repository: "spive", role: "roles/artifactregistry.reader", member: `serviceAccount:${puller}` },
     ]);
+    // What pulls images first waits for the grant: prod0's hosts, a GKE layer's first wave.
+    const grant = grants[0]!.urn;
+    const pullers = level === 0 ? ofType(evs[stack]!, "gcp:compute/perInstanceConfig:PerInstanceConfig") : ofType(evs[stack]!, "kubernetes:apps/v1:Deployment").filter((d) => d.inputs.metadata.labels["spive.dev/wave"] === "0");
+    expect(pullers.length).toBeGreaterThan(0);
+    for (const p of pullers) expect(p.dependsOn).toContain(grant);
     // No project-wide registry read anywhere.
     const projectRoles = ofType(evs[stack]!, "gcp:projects/iAMMember:IAMMember").map((m) => m.inputs.role);
     expect(projectRoles).not.toContain("roles/artifactregistry.reader");

@@ -26,6 +26,8 @@ export interface BasicRunnerArgs {
   readonly subnetwork: pulumi.Input<string>;
   /** The SpiveProd0 service account the hosts run as. */
   readonly serviceAccountEmail: pulumi.Input<string>;
+  /** What the hosts must wait for (the image pull grant): the per-instance configs that create them depend on it. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 /** The network tag firewall rules select runner hosts by. */
@@ -125,7 +127,7 @@ export class BasicRunner extends pulumi.ComponentResource {
           minimalAction: "NONE",
           mostDisruptiveAllowedAction: "REPLACE",
           removeInstanceOnDestroy: true,
-        }, parent);
+        }, { ...parent, dependsOn: [...(args.after ?? [])] });
         this.hosts.push({ name: hostName, zone, hostname: internalHostname(hostName, zone, args.project), port: args.apiPort });
       }
     }
