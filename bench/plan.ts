@@ -44,10 +44,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** The median measure of a series (resources from its first). */
+function mid(ms: readonly Measure[]): Measure {
+  return { resources: ms[0]!.resources, seconds: median(ms.map((m) => m.seconds)), wall: median(ms.map((m) => m.wall)) };
+}
+
 /** The median of `runs` fresh-process measurements. */
 function medianOf(runs: number, ...args: (string | number)[]): Measure {
-  const ms = Array.from({ length: runs }, () => measure(...args));
-  return { resources: ms[0]!.resources, seconds: median(ms.map((m) => m.seconds)), wall: median(ms.map((m) => m.wall)) };
+  return mid(Array.from({ length: runs }, () => measure(...args)));
 }
 
 async function main(): Promise<void> {
@@ -86,7 +90,6 @@ async function main(): Promise<void> {
     series.replay.push(measure("replay", file, pace));
   }
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  const mid = (ms: Measure[]): Measure => ({ resources: ms[0]!.resources, seconds: median(ms.map((m) => m.seconds)), wall: median(ms.map((m) => m.wall)) });
   const all = mid(series.prod1);
   const plain = mid(series.plain);
   const paced = mid(series.paced);

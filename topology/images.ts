@@ -35,7 +35,8 @@ export function artifactRepositories(images: readonly string[]): ArtifactReposit
   const seen = new Map<string, ArtifactRepository>();
   for (const image of images) {
     const repo = artifactRepositoryOf(image);
-    if (repo) seen.set(`${repo.location}/${repo.project}/${repo.repository}`, seen.get(`${repo.location}/${repo.project}/${repo.repository}`) ?? repo);
+    const key = repo && `${repo.location}/${repo.project}/${repo.repository}`;
+    if (repo && key && !seen.has(key)) seen.set(key, repo);
   }
   return [...seen.values()];
 }
