@@ -243,6 +243,66 @@ export const RolloutConfig = z
   })
   .describe("How a version bump rolls through the layer.");
 
+/**
+ * Usage the cost estimate cannot read from the plan (`spive cost`,
+ * docs/cost.md): each is a monthly volume the layer is assumed to use, so the
+ * usage-based parts of the estimate come from written-down numbers rather
+ * than hidden constants. Change them when real usage is known.
+ */
+export const CostAssumptions = z
+  .strictObject({
+    natDataGiBPerRegion: z
+      .number()
+      .min(0)
+      .default(100)
+      .describe("GiB a month processed by each region's Cloud NAT gateway (image pulls, calls to public endpoints), inbound plus outbound."),
+    natIpsPerGateway: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(1)
+      .describe("External IP addresses each Cloud NAT gateway holds (AUTO_ONLY allocates them as ports run out; 1 is enough for a few thousand connections)."),
+    loggingGiBPerRegion: z
+      .number()
+      .min(0)
+      .default(30)
+      .describe("GiB a month of logs each region of the layer writes to Cloud Logging (GKE system and workload logs, or the runner hosts' logs); the first 50 GiB of the project are free."),
+    loadBalancerGiBPerMonth: z
+      .number()
+      .min(0)
+      .default(50)
+      .describe("GiB a month through the public HTTPS load balancer, inbound plus outbound (discoverable layers)."),
+    internetEgressGiBPerMonth: z
+      .number()
+      .min(0)
+      .default(50)
+      .describe("GiB a month sent to the internet from the public endpoint (discoverable layers), priced as Premium Tier to North America."),
+    dnsQueriesMillionsPerZone: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe("Millions of DNS queries a month answered by each Cloud DNS managed zone."),
+    eventStoreGiB: z
+      .number()
+      .min(0)
+      .default(10)
+      .describe("GiB stored in the event store (Bigtable or Spanner), per replica cluster."),
+  })
+  .describe("Monthly usage assumed by the cost estimate.");
+
+/** Cost settings of a stack: `spive:cost`. */
+export const CostConfig = z
+  .strictObject({
+    thresholdUsdPerMonth: z
+      .number()
+      .min(0)
+      .default(500)
+      .describe("A pull request that raises this stack's monthly estimate by more than this many USD is called out at the top of its diff comment."),
+    assumptions: CostAssumptions.prefault({}),
+  })
+  .describe("The cost estimate's threshold and usage assumptions (docs/cost.md).");
+
 /** The whole `spive:` namespace of one stack, plus `gcp:project`. */
 export const StackConfig = z
   .strictObject({
@@ -255,6 +315,7 @@ export const StackConfig = z
     "spive:eventStore": EventStoreConfig.optional(),
     "spive:bootstrap": BootstrapConfig.optional(),
     "spive:rollout": RolloutConfig.optional(),
+    "spive:cost": CostConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const layer = cfg["spive:layer"];
@@ -363,5 +424,9 @@ export type RegionConfig = z.infer<typeof RegionConfig>;
 export type RolloutConfig = z.infer<typeof RolloutConfig>;
 /** The parsed `spive:bootstrap` block. */
 export type BootstrapConfig = z.infer<typeof BootstrapConfig>;
+/** The parsed `spive:cost` block. */
+export type CostConfig = z.infer<typeof CostConfig>;
+/** The parsed `spive:cost.assumptions` block. */
+export type CostAssumptions = z.infer<typeof CostAssumptions>;
 /** The parsed `spive:runner` block. */
 export type RunnerConfig = z.infer<typeof RunnerConfig>;
