@@ -1,3 +1,5 @@
+import type { StackCostDelta } from "../cost/delta";
+import { usdDeltaRange, usdRange } from "../cost/render";
 import { isEmptyDiff, type PathChange, type PlanDiff } from "./diff";
 import { isEmptyLogDiff, type EventFieldChange, type LogDiff } from "./log-diff";
 import { formatPathValue, formatValue } from "./render";
@@ -33,6 +35,8 @@ export interface StackReport {
   readonly head: SideResult;
   /** The resource diff, present when both sides are ok, or the base is absent (then everything is added). */
   readonly diff?: PlanDiff;
+  /** The monthly cost change (docs/cost.md), or why it could not be estimated; absent when this revision did not plan. */
+  readonly cost?: StackCostDelta | { readonly error: string };
 }
 
 /** Everything one `spive diff` run found. */
@@ -49,6 +53,8 @@ export interface DiffReport {
   readonly log?: LogDiff;
   /** The command that reproduces the full diff locally, quoted in the truncation note. */
   readonly command: string;
+  /** How both sides were priced, e.g. the price table's file and read dates. */
+  readonly pricing?: string;
 }
 
 /** A piece of the Markdown; the text is cut only between blocks. */
@@ -200,20 +206,61 @@ export function fitBlocks(blocks: readonly Block[], limit: number, command: stri
   return `${join([...kept, ...tail])}\n`;
 }
 
+function shortType(type: string): string {
+  return type.split(":").pop()!;
+}
+
+/**
+ * The cost blocks of a diff, shown first: a call-out for every stack whose
+ * monthly estimate rises by more than its threshold, then one table row per
+ * stack with the estimate before and after, the change, and its main causes.
+ */
+export function costBlocks(report: DiffReport): Block[] {
+  const priced = report.stacks.filter((s) => s.cost !== undefined);
+  if (priced.length === 0) return [];
+  const blocks: Block[] = [];
+  for (const s of priced) {
+    const c = s.cost!;
+    if ("error" in c || !c.overThreshold) continue;
+    blocks.push({
+      text: `> **Cost alert: ${s.stack} ${usdDeltaRange(c.change)} per month** (${usdRange(c.before)} → ${usdRange(c.after)}), above this stack's threshold of ${usdRange({ min: c.threshold, max: c.threshold })} (${code(`stacks/Pulumi.${s.stack}.yaml > spive:cost.thresholdUsdPerMonth`)}).`,
+    });
+  }
+  const rows = priced.map((s) => {
+    const c = s.cost!;
+    if ("error" in c) return `| ${s.stack} | | | not estimated: ${escapeText(c.error.split("\n")[0]!.slice(0, 300))} | |`;
+    const causes = c.top
+      .slice(0, 3)
+      .map((t) => `${code(shortType(t.type))} ${code(t.name)} ${usdDeltaRange(t.change)}${t.status === "changed" ? "" : ` (${t.status})`}`)
+      .join("; ");
+    const more = c.changedResources > 3 ? `; ${c.changedResources - 3} more` : "";
+    const unpriced = c.newlyUnpriced.length > 0 ? ` ${plural(c.newlyUnpriced.length, "new resource")} unpriced.` : "";
+    return `| ${s.stack} | ${usdRange(c.before)} | ${usdRange(c.after)} | ${usdDeltaRange(c.change)}${c.overThreshold ? " ⚠" : ""} | ${causes}${more}${unpriced} |`;
+  });
+  blocks.push({
+    text: [
+      "#### Monthly cost estimate",
+      "",
+      "| stack | base | this revision | change | main causes |",
+      "|---|---:|---:|---:|---|",
+      ...rows,
+      "",
+      `List prices in USD before discounts${report.pricing ? ` (${escapeText(report.pricing)})` : ""}; ranges are minimum → maximum of the autoscalers; unpriced resources are not included. Details: ${code("npx spive cost <stack>")}, docs/cost.md.`,
+    ].join("\n"),
+  });
+  return blocks;
+}
+
 /** Renders a diff report as Markdown of at most `limit` characters (default: GitHub's comment limit). */
 export function renderDiffMarkdown(report: DiffReport, limit: number = GITHUB_COMMENT_LIMIT): string {
   const stacks = report.stacks.map((s) => s.stack).join(", ");
-  const header: Block = {
-    text: [
-      DIFF_COMMENT_MARKER,
-      `## Offline preview diff: ${stacks}`,
-      "",
-      `Base ${code(report.baseRef)} (${code(report.baseCommit.slice(0, 12))}) → ${escapeText(report.headLabel)}. Each stack's program was evaluated with its committed config on Pulumi's mock engine; no cloud was contacted. Resources match by URN; a changed resource lists each changed input path as base → this revision (see docs/ci.md).`,
-    ].join("\n"),
+  const header: Block = { text: [DIFF_COMMENT_MARKER, `## Offline preview diff: ${stacks}`].join("\n") };
+  const intro: Block = {
+    text: `Base ${code(report.baseRef)} (${code(report.baseCommit.slice(0, 12))}) → ${escapeText(report.headLabel)}. Each stack's program was evaluated with its committed config on Pulumi's mock engine; no cloud was contacted. Resources match by URN; a changed resource lists each changed input path as base → this revision (see docs/ci.md).`,
   };
   const summaries: Block[] = report.stacks.flatMap(stackSummary);
   if (report.log) summaries.push(logSummary(report.log));
   const details: Block[] = report.stacks.flatMap(stackDetails);
   if (report.log) details.push(...logDetails(report.log));
-  return fitBlocks([header, ...summaries, ...details], limit, report.command);
+  return fitBlocks([header, ...costBlocks(report), intro, ...summaries, ...details], limit, report.command);
 }

@@ -3,6 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readStackFile, REPO_ROOT } from "../config/load";
+import { costDelta } from "../cost/delta";
+import type { CostEstimate } from "../cost/model";
+import { loadPriceTable, type PriceTable } from "../cost/price-table";
+import { costConfigOfRaw, estimateResources } from "../cost/stack";
 import { diffPlans } from "./diff";
 import { diffLogs, LOG_FILE_NAME } from "./log-diff";
 import type { DiffReport, SideResult, StackReport } from "./markdown";
@@ -199,6 +203,48 @@ export function bootstrapLogOf(root: string): string {
   return LOG_FILE_NAME;
 }
 
+function rawStack(root: string, stack: string): Record<string, unknown> | undefined {
+  try {
+    return readStackFile(path.join(root, "stacks", `Pulumi.${stack}.yaml`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Adds each stack's monthly cost change to its report: both sides priced with
+ * this revision's price table, each with its own revision's usage assumptions
+ * and this revision's threshold. A price table that does not load, or a stack
+ * whose base did not plan, gets a reason instead of a change.
+ */
+export function withCosts(reports: readonly StackReport[], base: readonly ChildStackResult[], head: readonly ChildStackResult[], baseRoot: string, headRoot: string, table: PriceTable | Error): StackReport[] {
+  return reports.map((report) => {
+    const h = head.find((r) => r.stack === report.stack);
+    if (h?.status !== "ok") return report;
+    if (table instanceof Error) return { ...report, cost: { error: table.message } };
+    try {
+      const headCfg = costConfigOfRaw(rawStack(headRoot, report.stack));
+      if (headCfg.problem) return { ...report, cost: { error: `stacks/Pulumi.${report.stack}.yaml > ${headCfg.problem}` } };
+      const after = estimateResources(report.stack, h.snapshot.resources, headCfg.config, table);
+      const b = base.find((r) => r.stack === report.stack);
+      let before: CostEstimate | undefined;
+      if (b?.status === "ok") before = estimateResources(report.stack, b.snapshot.resources, costConfigOfRaw(rawStack(baseRoot, report.stack)).config, table);
+      else if (b?.status !== "absent") return { ...report, cost: { error: "the base revision did not plan, so there is nothing to compare with" } };
+      return { ...report, cost: costDelta(before, after, headCfg.config.thresholdUsdPerMonth) };
+    } catch (err) {
+      return { ...report, cost: { error: err instanceof Error ? err.message : String(err) } };
+    }
+  });
+}
+
+function priceTableOf(root: string): PriceTable | Error {
+  try {
+    return loadPriceTable(path.join(root, "pricing", "gcp.yaml"));
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
 /** Names the head for the reader: `this revision (<commit>)`, noting uncommitted changes to tracked files. */
 export async function headLabel(repoRoot: string = REPO_ROOT): Promise<string> {
   try {
@@ -226,11 +272,14 @@ export async function compareWithBase(opts: CompareOptions): Promise<DiffReport>
     const log = opts.stacks.includes("prod0")
       ? diffLogs(readIfExists(path.join(dir, bootstrapLogOf(dir))), readIfExists(path.join(repoRoot, headLog)), headLog)
       : undefined;
+    const table = priceTableOf(repoRoot);
+    const dates = table instanceof Error ? [] : [...new Set(Object.values(table.sources).map((s) => s.read))].sort();
     return {
       baseRef: opts.baseRef,
       baseCommit: commit,
       headLabel: await headLabel(repoRoot),
-      stacks: stackReports(opts.stacks, base, head),
+      stacks: withCosts(stackReports(opts.stacks, base, head), base, head, dir, repoRoot, table),
+      pricing: table instanceof Error ? undefined : `both revisions priced with this revision's pricing/gcp.yaml, read ${dates.join(", ")}`,
       log,
       command: opts.command ?? `npx spive diff ${opts.stacks.join(" ")} --base ${commit.slice(0, 12)}`,
     };
