@@ -208,7 +208,7 @@ describe("cost in the pull-request diff", () => {
     expect(lines[3]).toMatch(/^> \*\*Cost alert: prod1 \+\$\d+ per month\*\* \(\$289 → \$\d+\), above this stack's threshold of \$100 \(`stacks\/Pulumi\.prod1\.yaml > spive:cost\.thresholdUsdPerMonth`\)\.$/);
     expect(md.indexOf("#### Monthly cost estimate")).toBeLessThan(md.indexOf("Base `origin/main`"));
     expect(md).toMatch(/\| prod1 \| \$289 \| \$588 \| \+\$299 ⚠ \| `NodePool` `fy-us-central1-pool` \+\$206 \(added\); `Cluster` `fy-us-central1` \+\$88\.00 \(added\); `RouterNat` `fy-us-central1-nat` \+\$12\.24 \(added\); 3 more \|$/m);
-    expect(md).toContain("| prod2 | | | not estimated: pricing/gcp.yaml:3 > rates: broken | |");
+    expect(md).toContain("| prod2 | | | not estimated: pricing/gcp.yaml:3 \\> rates: broken | |");
   });
 
   it("has no call-out when no stack passes its threshold", () => {
