@@ -215,6 +215,8 @@ interface Context {
   readonly forwardingRuleIndex: ReadonlyMap<string, number>;
   /** The first external forwarding rule, which carries the load balancer's usage lines. */
   readonly firstExternalRule?: string;
+  /** Per region, the resource (its first cluster or instance group) that carries the region's assumed logs. */
+  readonly loggingAnchor: ReadonlyMap<string, string>;
 }
 
 type LineDraft = Omit<CostLine, "urn" | "name" | "type" | "region" | "monthly" | "fallback" | "unpriced" | "rates"> & { readonly rate: string };
@@ -292,6 +294,12 @@ function usageLine(ctx: Context, r: PlannedResource, region: string, item: strin
   return { ...priced(ctx, r, region, { item, quantity: fixed(quantity), unit, rate }), assumption };
 }
 
+/** The region's assumed logs, carried once per region by its first cluster or instance group. */
+function regionLogs(ctx: Context, r: PlannedResource, region: string): CostLine[] {
+  if (ctx.loggingAnchor.get(region) !== r.urn) return [];
+  return [usageLine(ctx, r, region, "logs (assumed)", "loggingGiBPerRegion", ctx.assumptions.loggingGiBPerRegion, "GiB", "logging.GiB")];
+}
+
 type Model = (ctx: Context, r: PlannedResource) => CostLine[];
 
 const MODELS: Record<CostModelName, Model> = {
@@ -299,7 +307,7 @@ const MODELS: Record<CostModelName, Model> = {
     const region = regionOf(r.inputs.location);
     return [
       priced(ctx, r, region, { item: "cluster management fee", quantity: fixed(ctx.table.hoursPerMonth), unit: "cluster-hour", rate: "gke.clusterHour" }),
-      usageLine(ctx, r, region, "logs (assumed)", "loggingGiBPerRegion", ctx.assumptions.loggingGiBPerRegion, "GiB", "logging.GiB"),
+      ...regionLogs(ctx, r, region),
     ];
   },
   "gke-node-pool": (ctx, r) => {
@@ -320,7 +328,7 @@ const MODELS: Record<CostModelName, Model> = {
     const disks = Array.isArray(template.inputs.disks) ? template.inputs.disks.map(obj) : [];
     const boot = disks.find((d) => d?.boot === true) ?? disks[0];
     const lines = vmLines(ctx, r, region, str(template.inputs.machineType), size, boot ? { sizeGb: num(boot.diskSizeGb) ?? 10, type: str(boot.diskType) ?? "pd-standard" } : undefined);
-    lines.push(usageLine(ctx, r, region, "logs (assumed)", "loggingGiBPerRegion", ctx.assumptions.loggingGiBPerRegion, "GiB", "logging.GiB"));
+    lines.push(...regionLogs(ctx, r, region));
     return lines;
   },
   "cloud-nat": (ctx, r) => {
@@ -454,7 +462,18 @@ function poolCapacities(ctx: Context): PoolCapacity[] {
   });
 }
 
-function vmsByRegion(resources: readonly PlannedResource[], ctxLike: Omit<Context, "vmsByRegion" | "forwardingRuleIndex" | "firstExternalRule">): Map<string, Range> {
+function loggingAnchors(resources: readonly PlannedResource[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of resources) {
+    if (r.type === "gcp:container/cluster:Cluster" || r.type === "gcp:compute/instanceGroupManager:InstanceGroupManager") {
+      const region = regionOf(r.inputs.location ?? r.inputs.zone ?? r.inputs.region);
+      if (!out.has(region)) out.set(region, r.urn);
+    }
+  }
+  return out;
+}
+
+function vmsByRegion(resources: readonly PlannedResource[], ctxLike: Omit<Context, "vmsByRegion" | "forwardingRuleIndex" | "firstExternalRule" | "loggingAnchor">): Map<string, Range> {
   const out = new Map<string, Range>();
   const bump = (region: string, n: Range): void => {
     out.set(region, add(out.get(region) ?? ZERO, n));
@@ -508,6 +527,7 @@ export function estimateCost(stack: string, resources: readonly PlannedResource[
     vmsByRegion: vmsByRegion(managed, partial),
     forwardingRuleIndex: new Map(rules.map((r, i) => [r.urn, i])),
     firstExternalRule: external?.urn,
+    loggingAnchor: loggingAnchors(managed),
   };
   const lines: CostLine[] = [];
   const unpriced: UnpricedResource[] = [];

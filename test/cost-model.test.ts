@@ -105,6 +105,29 @@ describe("the cost model", () => {
     expect(e.pools[0]!.allocatableMemoryGiB!.min).toBeCloseTo(26.6046875, 9);
   });
 
+  it("prices hand-worked runner hosts: instances from per-instance configs, shape and disk from their template", () => {
+    const parent = "urn:pulumi:fixture::spive-infra::spive:layer:BasicRunner::fx-runner";
+    const hosts: PlannedResource[] = [
+      res("gcp:compute/instanceTemplate:InstanceTemplate", "fx-template", { machineType: "e2-standard-2", disks: [{ boot: true, diskSizeGb: 20, diskType: "pd-balanced" }] }, { parent }),
+      ...["europe-west1-b", "europe-west1-c"].flatMap((zone) => [
+        res("gcp:compute/instanceGroupManager:InstanceGroupManager", `fx-${zone}`, { name: `fx-${zone}`, zone, targetSize: 0, versions: [{ instanceTemplate: "<known after apply>" }] }, { parent }),
+        res("gcp:compute/perInstanceConfig:PerInstanceConfig", `fx-${zone}-0`, { instanceGroupManager: `fx-${zone}`, zone }),
+      ]),
+      res("gcp:compute/routerNat:RouterNat", "fx-nat", { region: "europe-west1" }),
+    ];
+    // By hand: europe-west1 has no E2 price of its own, so us-central1's applies (fallback).
+    //   per host: 2 vCPU × 730 h × $0.021811 = 31.84406; 8 GiB × 730 h × $0.002923 = 17.07032; 20 GiB × $0.10 = 2.00
+    //   2 hosts (target size 0 + one per-instance config each)          = 101.82876
+    //   NAT: 2 VMs × 730 h × $0.0014 = 2.044; 1 IP × 730 h × $0.005 = 3.65; 100 GiB × $0.045 = 4.50
+    //   logs: 30 GiB for the one region, within the free 50 GiB        =   0
+    //   total                                                          = 112.02276
+    const e = estimateCost("fixture", hosts, table, defaults);
+    expect(e.total.min).toBeCloseTo(112.02276, 6);
+    expect(e.fallbackRegions).toEqual(["europe-west1"]);
+    expect(e.lines.filter((l) => l.assumption === "loggingGiBPerRegion" && l.urn)).toHaveLength(1);
+    expect(e.free).toEqual([{ type: "gcp:compute/instanceTemplate:InstanceTemplate", count: 1 }, { type: "gcp:compute/perInstanceConfig:PerInstanceConfig", count: 2 }]);
+  });
+
   it("prices an autoscaled pool as a range from the autoscaler's minimum to its maximum", () => {
     const fixedCost = estimateCost("fixture", fixture(), table, defaults);
     const e = estimateCost("fixture", fixture({ autoscaling: { minNodeCount: 1, maxNodeCount: 3 } }), table, defaults);
@@ -207,7 +230,7 @@ describe("cost in the pull-request diff", () => {
     expect(lines[0]).toBe(DIFF_COMMENT_MARKER);
     expect(lines[3]).toMatch(/^> \*\*Cost alert: prod1 \+\$\d+ per month\*\* \(\$289 → \$\d+\), above this stack's threshold of \$100 \(`stacks\/Pulumi\.prod1\.yaml > spive:cost\.thresholdUsdPerMonth`\)\.$/);
     expect(md.indexOf("#### Monthly cost estimate")).toBeLessThan(md.indexOf("Base `origin/main`"));
-    expect(md).toMatch(/\| prod1 \| \$289 \| \$588 \| \+\$299 ⚠ \| `NodePool` `fy-us-central1-pool` \+\$206 \(added\); `Cluster` `fy-us-central1` \+\$88\.00 \(added\); `RouterNat` `fy-us-central1-nat` \+\$12\.24 \(added\); 3 more \|$/m);
+    expect(md).toMatch(/\| prod1 \| \$289 \| \$583 \| \+\$294 ⚠ \| `NodePool` `fy-us-central1-pool` \+\$206 \(added\); `Cluster` `fy-us-central1` \+\$73\.00 \(added\); `RouterNat` `fy-us-central1-nat` \+\$12\.24 \(added\); \d more \|$/m);
     expect(md).toContain("| prod2 | | | not estimated: pricing/gcp.yaml:3 \\> rates: broken | |");
   });
 
