@@ -34,7 +34,7 @@ export interface StackCostDelta {
   readonly changedResources: number;
   /** The stack's threshold (USD a month) from its config. */
   readonly threshold: number;
-  /** True when the change's maximum exceeds the threshold. */
+  /** True when the change at either end (autoscalers at their minimum, or at their maximum) exceeds the threshold. */
   readonly overThreshold: boolean;
   /** Unpriced resources of this revision that the base did not have (their cost is not in the change). */
   readonly newlyUnpriced: readonly string[];
@@ -71,5 +71,5 @@ export function costDelta(base: CostEstimate | undefined, head: CostEstimate, th
   changes.sort((x, y) => Math.max(Math.abs(y.change.min), Math.abs(y.change.max)) - Math.max(Math.abs(x.change.min), Math.abs(x.change.max)) || (x.name < y.name ? -1 : 1));
   const wasUnpriced = new Set((base?.unpriced ?? []).map((u) => u.urn));
   const newlyUnpriced = [...new Set(head.unpriced.filter((u) => !wasUnpriced.has(u.urn)).map((u) => `${u.type} ${u.name}`))];
-  return { before, after, change, top: changes.slice(0, top), changedResources: changes.length, threshold, overThreshold: change.max > threshold, newlyUnpriced };
+  return { before, after, change, top: changes.slice(0, top), changedResources: changes.length, threshold, overThreshold: Math.max(change.min, change.max) > threshold, newlyUnpriced };
 }
