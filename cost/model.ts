@@ -174,8 +174,8 @@ export function parseMemoryGiB(q: JsonValue | undefined): number | undefined {
  * second, 0.5 % of the next two, 0.25 % above four; memory: 25 % of the
  * first 4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % of the next 112,
  * 2 % above 128, or 255 MiB below 1 GiB) minus the 100 MiB eviction
- * threshold. Source: GKE "Standard cluster architecture", node allocatable
- * resources (docs/cost.md).
+ * threshold. Source: "About GKE node sizing", memory and CPU reservations
+ * (docs/cost.md).
  */
 export function gkeAllocatable(vcpu: number, memoryGiB: number): { cpu: number; memoryGiB: number } {
   const cpuTiers: [number, number][] = [[1, 0.06], [1, 0.01], [2, 0.005], [Infinity, 0.0025]];
