@@ -38,7 +38,12 @@ export type CostModelName = (typeof COST_MODELS)[number];
 const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a date such as 2026-11-29")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "a real calendar date");
+  // A string that is not YYYY-MM-DD at all is reported by the regex alone.
+  .refine((d) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return true;
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+  }, "a real calendar date");
 
 /** A public page a price was read from. */
 export const PriceSource = z
@@ -147,9 +152,12 @@ export function parsePriceTable(text: string, file: string = path.relative(REPO_
     const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
     const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
     const keyPath = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".") || "(root)";
-    return `${file}${line ? `:${line}` : ""} > ${keyPath}: ${issue.message}`;
+    let given: unknown = raw;
+    for (const p of issue.path) given = given !== null && typeof given === "object" ? (given as Record<PropertyKey, unknown>)[p as string] : undefined;
+    const got = /\bgot\b/.test(issue.message) ? "" : `, got ${given === undefined ? "nothing" : JSON.stringify(given).slice(0, 80)}`;
+    return `${file}${line ? `:${line}` : ""} > ${keyPath}: expected ${issue.message.replace(/^expected /i, "")}${got}`;
   });
-  throw new Error(problems.length === 1 ? `Invalid price table: ${problems[0]}.` : `Invalid price table (${problems.length} problems):\n  ${problems.join("\n  ")}`);
+  throw new Error(problems.length === 1 ? `Invalid price table: ${problems[0]}.` : `Invalid price table (${problems.length} problems):\n  ${problems.join(".\n  ")}.`);
 }
 
 /** Reads and checks the committed price table (or the one at `file`). */

@@ -66,11 +66,13 @@ describe("the committed price table", () => {
   it("rejects a bad table with file:line, key path, what was expected and what was given", () => {
     const text = fs.readFileSync(PRICE_TABLE_PATH, "utf8");
     const badDate = text.replace("read: 2026-11-29", "read: last week");
-    expect(() => parsePriceTable(badDate)).toThrow(/^Invalid price table.*pricing\/gcp\.yaml:\d+ > sources\.gce-vm\.read: a date such as 2026-11-29/s);
+    expect(() => parsePriceTable(badDate)).toThrow(/^Invalid price table.*pricing\/gcp\.yaml:\d+ > sources\.gce-vm\.read: expected a date such as 2026-11-29, got "last week"\./s);
+    expect(() => parsePriceTable(text.replace("read: 2026-11-29", "read: 2026-13-01"))).toThrow(/sources\.gce-vm\.read: expected a real calendar date, got "2026-13-01"/);
+    expect(() => parsePriceTable(text.replace("read: 2026-11-29", "read: 2026-02-30"))).toThrow(/sources\.gce-vm\.read: expected a real calendar date, got "2026-02-30"/);
     const badSource = text.replace("source: gce-vm\n    regions: { us-central1: 0.021811 }", "source: nowhere\n    regions: { us-central1: 0.021811 }");
-    expect(() => parsePriceTable(badSource)).toThrow(/rates\.e2\.vcpuHour\.source: expected a source listed under sources .*got "nowhere"/);
+    expect(() => parsePriceTable(badSource)).toThrow(/rates\.e2\.vcpuHour\.source: expected a source listed under sources .*, got "nowhere"/);
     const invented = text.replace("    source: bigtable\n    price: unknown", "    source: bigtable\n    price: cheap");
-    expect(() => parsePriceTable(invented)).toThrow(/rates\.bigtable\.nodeHour\.price/);
+    expect(() => parsePriceTable(invented)).toThrow(/rates\.bigtable\.nodeHour\.price: expected .*, got "cheap"/);
   });
 });
 
