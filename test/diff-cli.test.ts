@@ -83,7 +83,7 @@ describe("spive diff against a git base revision", () => {
     expect(md).toContain(`- **~** \`CreateInstance ${instance.id}\``);
     expect(md).toContain(`  - \`args[${instance.args.length - 1}]\`: (absent) → \`"--log-level=debug"\``);
     expect(leftovers().filter((f) => !before.has(f))).toEqual([]);
-  });
+  }, 200_000);
 
   it("fails with one sentence for a ref that names no commit", async () => {
     const r = await spive(repo, ["diff", "prod0", "--base", "no-such-branch"]);
