@@ -1,4 +1,8 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolveTarget } from "../bootstrap/driver/target";
 import { ConfigError, loadStackConfig, parseStackConfig, readStackFile, stackFilePath } from "../config/load";
 import { KNOWN_STACKS } from "../layers/registry";
 
@@ -156,6 +160,50 @@ describe("every config rule gives its promised message", () => {
     raw["spive:layer"].shards = "two";
     raw["spive:network"].authorizedNetworks = [{ name: "all", cidr: "0.0.0.0/0" }];
     expect(() => parseStackConfig(raw, "stacks/Pulumi.prod1.yaml")).toThrowError(/^Invalid stack configuration \(3 problems\):\n {2}stacks\/Pulumi\.prod1\.yaml > /);
+  });
+
+  it("a YAML syntax error names file:line:column and the reason, and does not end in a dangling colon", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-yaml-"));
+    try {
+      fs.writeFileSync(path.join(dir, "Pulumi.prod1.yaml"), "config:\n  gcp:project: spive-prod1\n  spive:layer\n    level: 1\n");
+      let message = "";
+      try {
+        loadStackConfig("prod1", dir);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/Pulumi\.prod1\.yaml:3:3: expected YAML, got a syntax error: Implicit keys need to be on a single line$/);
+      expect(message).not.toMatch(/:\s*$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a misspelled top-level key (configs:) is named, not reported as a missing config map", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-yaml-"));
+    try {
+      const text = fs.readFileSync(stackFilePath("prod1"), "utf8").replace(/^config:/m, "configs:");
+      fs.writeFileSync(path.join(dir, "Pulumi.prod1.yaml"), text);
+      expect(() => loadStackConfig("prod1", dir)).toThrowError(
+        /Pulumi\.prod1\.yaml: expected only the top-level keys of a Pulumi stack file \(config, environment, secretsprovider, encryptedkey, encryptionsalt\), got unknown key "configs"$/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("bootstrap run --target dev-0 refuses a prod0 block too small for its subnet, naming file and key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-prod0-"));
+    try {
+      const text = fs.readFileSync(stackFilePath("prod0"), "utf8").replace("cidr: 10.0.0.0/16", "cidr: 10.0.0.0/30");
+      expect(text).toContain("cidr: 10.0.0.0/30");
+      fs.writeFileSync(path.join(dir, "Pulumi.prod0.yaml"), text);
+      expect(() => resolveTarget("dev-0", { stacksDir: dir })).toThrowError(
+        "Pulumi.prod0.yaml > spive:network.cidr: expected a block of /24 or larger on a basic-runner layer (the runner subnet is its first /24), got 10.0.0.0/30",
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a missing stack file names the file", () => {
