@@ -37,6 +37,10 @@ describe("held-out check: the four committed stacks can be reached and routed", 
       for (const c of ofType(evs[stack]!, CLUSTER)) {
         clusters++;
         expect(at(c, "privateClusterConfig.masterIpv4CidrBlock"), `${stack} ${c.name}`).toBeUndefined();
+        // PSC needs GKE 1.29 or later: the clusters follow REGULAR, whose versions are all newer; a pin below 1.29 would make a peered cluster.
+        expect(at(c, "releaseChannel.channel"), `${stack} ${c.name}`).toBe("REGULAR");
+        const pin = at(c, "minMasterVersion") as string | undefined;
+        if (pin !== undefined) expect(Number(pin.split(".")[1]), `${stack} ${c.name} minMasterVersion ${pin}`).toBeGreaterThanOrEqual(29);
         expect(at(c, "controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic"), `${stack} ${c.name}`).toBe(true);
         const ipOn = at(c, "controlPlaneEndpointsConfig.ipEndpointsConfig.enabled") !== false;
         const allowlist = (at(c, "masterAuthorizedNetworksConfig.cidrBlocks") ?? []) as { cidrBlock: string }[];
