@@ -31,7 +31,9 @@ export interface RunOptions {
  */
 export function readConfig(stack: string, opts: RunOptions = {}): StackConfig {
   const dir = opts.stacksDir ?? STACKS_DIR;
-  const file = path.relative(REPO_ROOT, stackFilePath(stack, dir));
+  const rel = path.relative(REPO_ROOT, stackFilePath(stack, dir));
+  // Files outside the repository are named by their absolute path, as loadTower names them.
+  const file = rel.startsWith("..") ? stackFilePath(stack, dir) : rel;
   const cfg = parseStackConfig(decodePulumiConfig(pulumi.runtime.allConfig()), file);
   const entry = layerEntry(stack);
   if (cfg["spive:layer"].level !== entry.level) {

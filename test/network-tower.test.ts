@@ -14,6 +14,9 @@ import { contains, overlaps } from "../topology/cidr";
 import { REGION_CATALOG } from "../topology/regions";
 import { ZONE_CATALOG, ZONES_READ_ON } from "../topology/zones";
 import { loadStackConfig } from "../config/load";
+import { register as registerPlan } from "../cli/commands/plan";
+import { register as registerPolicy } from "../cli/commands/policy";
+import { runCommand } from "./helpers/cli";
 import { at, ofType } from "./helpers/resources";
 
 const CLUSTER = "gcp:container/cluster:Cluster";
@@ -113,6 +116,24 @@ describe("every stack evaluation loads the whole committed tower and refuses an 
     expect(await refused("prod2", (raw) => (raw["spive:network"].cidr = "10.64.0.0/10"))).toContain(
       "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block disjoint from every other layer's, got 10.64.0.0/10, which overlaps prod1's 10.64.0.0/10 (stacks/Pulumi.prod1.yaml > spive:network.cidr)",
     );
+  }, 120_000);
+
+  it("spive plan and spive policy refuse a second control plane, whichever stack they evaluate", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-tower-"));
+    try {
+      for (const s of KNOWN_STACKS) fs.copyFileSync(path.join(STACKS_DIR, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
+      const prod2 = path.join(dir, "Pulumi.prod2.yaml");
+      fs.writeFileSync(prod2, fs.readFileSync(prod2, "utf8").replace("controlPlane: false", "controlPlane: true"));
+      const expected = `${prod2} > spive:layer.capabilities.controlPlane: expected false (only the top layer, prod3, is the control plane), got true`;
+      const plan = await runCommand(registerPlan, ["plan", "prod2", "--stacks-dir", dir]);
+      expect(plan.exitCode).not.toBe(0);
+      expect(plan.stderr).toContain(expected);
+      const policy = await runCommand(registerPolicy, ["policy", "prod1", "--stacks-dir", dir]);
+      expect(policy.exitCode).toBe(2);
+      expect(policy.stderr).toContain(expected);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it("refuses a tower with a gap in its levels", async () => {
