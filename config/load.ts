@@ -26,6 +26,26 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The folder Pulumi reads a project's stack configs from: `stackConfigDir` of
+ * the Pulumi.yaml in `projectRoot` (`pulumi.runtime.getRootDirectory()`),
+ * relative to it, or the project folder itself when it sets none. The
+ * repository's own project gives `stacks/`; a small setup in `examples/` its
+ * own folder. Without a readable Pulumi.yaml (e.g. on the mock engine, whose
+ * root is empty) it is the committed `stacks/`.
+ */
+export function stacksDirOfProject(projectRoot: string): string {
+  if (projectRoot === "") return STACKS_DIR;
+  let doc: unknown;
+  try {
+    doc = parseYaml(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8"));
+  } catch {
+    return STACKS_DIR;
+  }
+  const dir = (doc as { stackConfigDir?: unknown } | null)?.stackConfigDir;
+  return path.resolve(projectRoot, typeof dir === "string" && dir !== "" ? dir : ".");
+}
+
 /** The path of a stack's committed config file, e.g. `stacks/Pulumi.prod1.yaml`. */
 export function stackFilePath(stack: string, dir: string = STACKS_DIR): string {
   return path.join(dir, `Pulumi.${stack}.yaml`);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { decodePulumiConfig, parseStackConfig, REPO_ROOT, stackFilePath, STACKS_DIR } from "../config/load";
+import { decodePulumiConfig, parseStackConfig, REPO_ROOT, stackFilePath, stacksDirOfProject } from "../config/load";
 import { loadTower } from "../diagram/load";
 import type { StackConfig } from "../config/schema";
 import { gkeLayerProgram } from "./gke-layer";
@@ -18,7 +18,7 @@ export const PROGRAMS: Readonly<Record<"basic-runner" | "gke", LayerProgram>> = 
 
 /** How a stack is evaluated. */
 export interface RunOptions {
-  /** The folder of the committed tower's `Pulumi.<stack>.yaml` files (default: `stacks/`, Pulumi.yaml's stackConfigDir). */
+  /** The folder of the committed tower's `Pulumi.<stack>.yaml` files (default: the running project's stackConfigDir, `stacks/` for the repository's own project). */
   readonly stacksDir?: string;
 }
 
@@ -30,7 +30,8 @@ export interface RunOptions {
  * `stacks/Pulumi.<stack>.yaml` and the key of every problem.
  */
 export function readConfig(stack: string, opts: RunOptions = {}): StackConfig {
-  const dir = opts.stacksDir ?? STACKS_DIR;
+  // Under the Pulumi CLI: the project's stackConfigDir (stacks/, or a small setup's own folder).
+  const dir = opts.stacksDir ?? stacksDirOfProject(pulumi.runtime.getRootDirectory());
   const rel = path.relative(REPO_ROOT, stackFilePath(stack, dir));
   // Files outside the repository are named by their absolute path, as loadTower names them.
   const file = rel.startsWith("..") ? stackFilePath(stack, dir) : rel;

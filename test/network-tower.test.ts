@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { STACKS_DIR } from "../config/load";
+import { REPO_ROOT, STACKS_DIR, stacksDirOfProject } from "../config/load";
 import { qualifyStackName } from "../config/stack-ref";
 import { gkeKubeconfig } from "../layers/components/gke-region";
 import { KNOWN_STACKS } from "../layers/registry";
@@ -148,6 +148,15 @@ describe("every stack evaluation loads the whole committed tower and refuses an 
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe("under the Pulumi CLI the tower is read from the running project's stackConfigDir", () => {
+  it("is stacks/ for the repository's project, the example's own folder for a small setup, stacks/ on the mock engine", () => {
+    expect(stacksDirOfProject(REPO_ROOT)).toBe(STACKS_DIR);
+    const example = path.join(REPO_ROOT, "examples", "small-prod1");
+    expect(stacksDirOfProject(example)).toBe(example);
+    expect(stacksDirOfProject("")).toBe(STACKS_DIR);
+  });
 });
 
 describe("stack references work on every backend", () => {
