@@ -57,7 +57,7 @@ const podTemplate = (app: string) => ({
 
 /** A fresh copy of the golden stack: every resource compliant with every rule. */
 export function goldenStack(): Record<string, StackResource> {
-  return structuredClone({
+  const stack: Record<string, StackResource> = structuredClone({
     cluster: res("gcp:container/cluster:Cluster", "gke-europe-west1", {
       project: "spive-prod1",
       location: "europe-west1",
@@ -139,6 +139,10 @@ export function goldenStack(): Record<string, StackResource> {
       spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" }, minReplicas: 2, maxReplicas: 10 },
     }, K8S_PROVIDER),
   });
+  // A second cluster with the same allowlist: the subnetwork flip that leaves
+  // an allowlist undeclared still shows when a cluster flip removes the first one's.
+  stack.ipCluster = { ...structuredClone(stack.cluster!), urn: urn("gcp:container/cluster:Cluster", "gke-europe-west1-b"), name: "gke-europe-west1-b" };
+  return stack;
 }
 
 /** Sets (or, with `undefined`, deletes) the value at a dotted path, creating objects on the way. */
@@ -180,8 +184,9 @@ export const MUTATIONS: readonly Mutation[] = [
   { rule: "gke-control-plane-reachability", target: "cluster", path: "controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic", value: false },
   { rule: "gke-control-plane-reachability", target: "cluster", path: "controlPlaneEndpointsConfig", value: undefined },
   { rule: "gke-control-plane-reachability", target: "cluster", path: "privateClusterConfig.masterIpv4CidrBlock", value: "172.16.0.0/28" },
-  { rule: "gke-control-plane-reachability", target: "cluster", path: "masterAuthorizedNetworksConfig.cidrBlocks.0.cidrBlock", value: "10.255.0.0/24" },
-  { rule: "address-overlap", target: "subnetwork", path: "secondaryIpRanges.1.ipCidrRange", value: "10.64.128.0/20" },
+  // The allowlist's 10.64.128.0/24 was the nodes range: moved, nothing in the stack declares it any more.
+  { rule: "gke-control-plane-reachability", target: "subnetwork", path: "ipCidrRange", value: "10.64.192.0/20" },
+  { rule: "address-overlap", target: "subnetwork", path: "secondaryIpRanges.1.ipCidrRange", value: "10.64.0.0/20" },
   { rule: "address-overlap", target: "subnetwork", path: "secondaryIpRanges.0.ipCidrRange", value: "172.17.0.0/17" },
   { rule: "gke-vpc-native", target: "cluster", path: "networkingMode", value: "ROUTES" },
   { rule: "gke-vpc-native", target: "cluster", path: "ipAllocationPolicy", value: undefined },
