@@ -59,8 +59,8 @@ export interface TowerLayer {
  * Checks a set of stack configs forms a tower: levels 0..top without gaps,
  * each config's level matching its registry entry, each `spive:below` naming
  * the stack exactly one level down, exactly the top layer being the control
- * plane, and no two layers' address blocks overlapping. Returns the layers bottom up; throws one error listing every
- * problem.
+ * plane, and no two layers' address blocks overlapping. Returns the layers
+ * bottom up; throws one error listing every problem.
  */
 export function buildTower(configs: Readonly<Record<string, StackConfig>>, source = "stacks/"): TowerLayer[] {
   const problems: string[] = [];
