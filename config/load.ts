@@ -26,6 +26,26 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The folder Pulumi reads a project's stack configs from: `stackConfigDir` of
+ * the Pulumi.yaml in `projectRoot` (`pulumi.runtime.getRootDirectory()`),
+ * relative to it, or the project folder itself when it sets none. The
+ * repository's own project gives `stacks/`; a small setup in `examples/` its
+ * own folder. Without a readable Pulumi.yaml (e.g. on the mock engine, whose
+ * root is empty) it is the committed `stacks/`.
+ */
+export function stacksDirOfProject(projectRoot: string): string {
+  if (projectRoot === "") return STACKS_DIR;
+  let doc: unknown;
+  try {
+    doc = parseYaml(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8"));
+  } catch {
+    return STACKS_DIR;
+  }
+  const dir = (doc as { stackConfigDir?: unknown } | null)?.stackConfigDir;
+  return path.resolve(projectRoot, typeof dir === "string" && dir !== "" ? dir : ".");
+}
+
 /** The path of a stack's committed config file, e.g. `stacks/Pulumi.prod1.yaml`. */
 export function stackFilePath(stack: string, dir: string = STACKS_DIR): string {
   return path.join(dir, `Pulumi.${stack}.yaml`);
@@ -89,6 +109,23 @@ export function parseStackConfig(raw: Record<string, unknown>, source: string): 
   return res.data;
 }
 
+/** The top-level keys a Pulumi stack file may hold (Pulumi's stack settings file format). */
+export const STACK_FILE_KEYS: readonly string[] = ["config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt"];
+
+/**
+ * One sentence for a YAML syntax error: `<file>:<line>:<column>: expected
+ * YAML, got a syntax error: <reason>`. The parser's own message ends with
+ * " at line L, column C:" and a code excerpt; the position moves to the front
+ * and the excerpt is dropped, so the sentence never ends in a dangling colon.
+ */
+export function yamlProblem(file: string, err: unknown): string {
+  const e = err as { message?: string; linePos?: { line: number; col: number }[] };
+  const first = (e.message ?? String(err)).split("\n")[0]!;
+  const reason = first.replace(/ at line \d+, column \d+:?$/, "").replace(/[:.\s]+$/, "");
+  const pos = e.linePos?.[0];
+  return `${file}${pos ? `:${pos.line}:${pos.col}` : ""}: expected YAML, got a syntax error: ${reason}`;
+}
+
 /** Reads the raw `config:` map of a stack file (YAML); throws a full-sentence error if it is not YAML. */
 export function readStackFile(file: string): Record<string, unknown> {
   const rel = path.relative(REPO_ROOT, file) || file;
@@ -102,7 +139,15 @@ export function readStackFile(file: string): Record<string, unknown> {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new ConfigError([`${rel}: expected YAML, got a syntax error: ${(err as Error).message.split("\n")[0]}`]);
+    throw new ConfigError([yamlProblem(rel, err)]);
+  }
+  if (doc !== null && typeof doc === "object" && !Array.isArray(doc)) {
+    const unknown = Object.keys(doc).filter((k) => !STACK_FILE_KEYS.includes(k));
+    if (unknown.length > 0) {
+      throw new ConfigError([
+        `${rel}: expected only the top-level keys of a Pulumi stack file (${STACK_FILE_KEYS.join(", ")}), got unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`,
+      ]);
+    }
   }
   const config = (doc as { config?: unknown } | null)?.config;
   if (config === null || typeof config !== "object" || Array.isArray(config)) {

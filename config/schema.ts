@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { overlaps, parseCidr, regionCidrs } from "../topology/cidr";
+import { hostBitsFix, reservedOverlaps } from "../topology/address-plan";
+import { contains, NODES_PER_REGION_MAX, overlaps, parseCidr, REGION_SLOT_PREFIX } from "../topology/cidr";
 import { artifactRepositoryOf } from "../topology/images";
 import { regionBlock } from "../topology/regions";
+import { zonesOf } from "../topology/zones";
 
 /**
  * The zod schemas of every stack's configuration. They are the single source of
@@ -38,7 +40,19 @@ export const Cidr = z
     const [ip, len] = s.split("/");
     return ip!.split(".").every((o) => Number(o) <= 255) && Number(len) <= 32;
   }, "an IPv4 CIDR block with octets ≤ 255 and a prefix length ≤ 32")
+  .superRefine((s, ctx) => {
+    // GCP reads 10.1.0.0/8 as 10.0.0.0/8: a typo that silently widens a range.
+    if (!isCidr(s)) return;
+    const fix = hostBitsFix(s);
+    if (fix) ctx.addIssue({ code: "custom", message: `expected a block's network address, with no bits set after the prefix (${fix} for this prefix), got "${s}"` });
+  })
   .describe("An IPv4 CIDR block.");
+
+/** True for a well-formed `a.b.c.d/n` with octets ≤ 255 and n ≤ 32 (what `Cidr` accepts before its own checks). */
+function isCidr(s: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+  return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
 
 /** A release version of the Spive images, e.g. `2026.11.3` or `1.4.0-rc.1`. */
 export const Version = z
@@ -66,8 +80,14 @@ export const RegionConfig = z
     } else if (r.zones[0] === r.zones[1]) {
       ctx.addIssue({ code: "custom", path: ["zones"], message: `expected two different zones, got ${r.zones.join(", ")}` });
     }
+    // Zones are checked against Google's published list (topology/zones.ts),
+    // not by prefix: europe-west1 has no zone a, us-east1 none either.
+    const known = zonesOf(r.name);
     r.zones.forEach((z, j) => {
       if (!z.startsWith(`${r.name}-`)) ctx.addIssue({ code: "custom", path: ["zones", j], message: `expected a zone of region ${r.name}, got "${z}"` });
+      else if (known && !known.includes(z)) {
+        ctx.addIssue({ code: "custom", path: ["zones", j], message: `expected a zone that exists in region ${r.name} (${known.join(", ")}; topology/zones.ts), got "${z}"` });
+      }
     });
   })
   .describe("A region the layer runs in, with the zones it uses there.");
@@ -124,6 +144,12 @@ export const LayerConfig = z
     shards: z.number().int().min(1).max(64).default(1).describe("Number of SpiveProdN shards per region (sharded layers: ≥ 2)."),
     workload: WorkloadConfig,
     nodePool: NodePoolConfig.prefault({}),
+    retiringRegions: z
+      .array(RegionName)
+      .default([])
+      .describe(
+        "Regions being removed (docs/adding-a-region.md, \"Removing a region\"): each must still be listed in `regions`; its cluster loses Pulumi `protect` and GKE deletion protection on the next run, so the run after that, which drops the region from both lists, can delete it. Nothing else is unprotected.",
+      ),
     ecosystem: z
       .array(z.enum(["dns-registerer", "scaler", "inventory"]))
       .default([])
@@ -134,7 +160,9 @@ export const LayerConfig = z
 /** Network settings: `spive:network`. */
 export const NetworkConfig = z
   .strictObject({
-    cidr: Cidr.default("10.0.0.0/8").describe("The block this layer's subnets (nodes, pods, services, control planes) are carved from."),
+    cidr: Cidr.describe(
+      "The layer's own block in the tower's address plan (docs/layers.md, \"Address plan\"): every subnet of the layer is carved from it, and no other layer's block or reserved range may overlap it. GKE layers: a /10 (64 region slots of /16); prod0: a /16 whose first /24 is the runner subnet.",
+    ),
     authorizedNetworks: z
       .array(
         z.strictObject({
@@ -143,7 +171,9 @@ export const NetworkConfig = z
         }),
       )
       .default([])
-      .describe("Networks allowed to reach the private GKE control-plane endpoints (never 0.0.0.0/0)."),
+      .describe(
+        "Opt-in IP access to the GKE control planes' private endpoints. Empty (the default): the IP endpoints are off and the control planes answer only on their IAM-gated DNS endpoint. Each network must lie inside this layer's block, the only addresses routed to the private endpoint (the tower declares no peering or VPN), and must not overlap another.",
+      ),
     deployerCidrs: z
       .array(Cidr)
       .default(["35.235.240.0/20"])
@@ -164,8 +194,10 @@ export const BelowConfig = z
   .strictObject({
     stack: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "a fully qualified stack name org/project/stack")
-      .describe("The fully qualified name of the layer below (org/project/stack)."),
+      .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name: stack, project/stack or org/project/stack")
+      .describe(
+        "The layer below: its stack name (prod1), or project/stack, or org/project/stack. What is left out comes from the running stack (pulumi.getOrganization(), pulumi.getProject()), so the same config works on Pulumi Cloud and on a self-managed backend, whose organization is `organization` (config/stack-ref.ts).",
+      ),
   })
   .describe("The layer below this one, which manages it.");
 
@@ -308,7 +340,7 @@ export const StackConfig = z
   .strictObject({
     "gcp:project": ProjectId,
     "spive:layer": LayerConfig,
-    "spive:network": NetworkConfig.prefault({}),
+    "spive:network": NetworkConfig,
     "spive:dns": DnsConfig.optional(),
     "spive:below": BelowConfig.optional(),
     "spive:runner": RunnerConfig.optional(),
@@ -332,37 +364,68 @@ export const StackConfig = z
         issue(["spive:layer", "regions", i, "name"], `expected a region of the catalog in topology/regions.ts (append a new GCP region there first), got "${r.name}"`);
       }
     });
-    // GKE layers carve each region's /14 at its catalog position out of the
-    // layer block: it must fit, and must not overlap a network that reaches
-    // the control planes from outside. Blocks that failed their own check are
-    // already reported and are not looked at again.
+    // The layer's block: never a reserved range (the cross-layer check is
+    // buildTower's, over the whole committed tower). Blocks that failed their
+    // own check are already reported and are not looked at again.
     const net = cfg["spive:network"];
-    if (caps.substrate === "gke" && Cidr.safeParse(net.cidr).success) {
+    const netOk = Cidr.safeParse(net.cidr).success;
+    if (netOk) {
+      const reserved = reservedOverlaps(net.cidr);
+      if (reserved.length > 0) {
+        issue(["spive:network", "cidr"], `expected a block outside the reserved ranges, got ${net.cidr}, which overlaps ${reserved.map((r) => `${r.cidr} (${r.reason})`).join(", ")}`);
+      }
+    }
+    if (caps.substrate === "basic-runner" && netOk && parseCidr(net.cidr).len > 24) {
+      issue(["spive:network", "cidr"], `expected a block of /24 or larger on a basic-runner layer (the runner subnet is its first /24), got ${net.cidr}`);
+    }
+    // GKE layers carve each region's /16 slot at its catalog position out of
+    // the layer block: it must fit.
+    if (caps.substrate === "gke" && netOk) {
       const len = parseCidr(net.cidr).len;
-      if (len > 14) {
-        issue(["spive:network", "cidr"], `expected a block of /14 or larger on a GKE layer (each region takes a /14), got ${net.cidr}`);
+      if (len > REGION_SLOT_PREFIX) {
+        issue(["spive:network", "cidr"], `expected a block of /${REGION_SLOT_PREFIX} or larger on a GKE layer (each region takes a /${REGION_SLOT_PREFIX}), got ${net.cidr}`);
       } else {
-        const blocks = 2 ** (14 - len);
+        const blocks = 2 ** (REGION_SLOT_PREFIX - len);
         const placed = layer.regions.flatMap((r) => {
           const block = regionBlock(r.name);
           return block === undefined ? [] : [{ name: r.name, block }];
         });
         const outside = placed.filter((p) => p.block >= blocks);
         if (outside.length > 0) {
-          const need = 14 - Math.ceil(Math.log2(Math.max(...outside.map((p) => p.block)) + 1));
+          const last = Math.max(...outside.map((p) => p.block));
+          const need = REGION_SLOT_PREFIX - Math.ceil(Math.log2(last + 1));
           issue(
             ["spive:network", "cidr"],
-            `expected a block that holds every region's /14 at its catalog position (up to ${Math.max(...outside.map((p) => p.block))}, so /${need} or larger, such as a /8), got ${net.cidr}, which holds ${blocks}; ${outside.length} region(s) do not fit: ${outside.map((p) => p.name).join(", ")}`,
+            `expected a block that holds every region's /${REGION_SLOT_PREFIX} at its catalog position (up to ${last}, so /${need} or larger, such as a /10), got ${net.cidr}, which holds ${blocks}; ${outside.length} region(s) do not fit: ${outside.map((p) => p.name).join(", ")}`,
           );
         }
-        const inside = placed.filter((p) => p.block < blocks).map((p) => ({ name: p.name, ranges: Object.values(regionCidrs(net.cidr, p.block)) }));
-        net.authorizedNetworks.forEach((a, j) => {
-          if (!Cidr.safeParse(a.cidr).success) return;
-          const hits = inside.flatMap((p) => p.ranges.filter((c) => overlaps(c, a.cidr)).map((c) => `${p.name}'s ${c}`));
-          if (hits.length > 0) {
-            issue(["spive:network", "authorizedNetworks", j, "cidr"], `expected a network outside every region's ranges, got ${a.cidr}, which overlaps ${hits[0]}${hits.length > 1 ? ` and ${hits.length - 1} other range(s)` : ""}`);
-          }
-        });
+      }
+    }
+    // Opt-in IP access: real ranges only (inside the layer's block, the only
+    // addresses routed to a private endpoint), each once.
+    net.authorizedNetworks.forEach((a, j) => {
+      if (!Cidr.safeParse(a.cidr).success) return;
+      if (caps.substrate !== "gke") {
+        issue(["spive:network", "authorizedNetworks", j], `expected no authorized networks on a basic-runner layer (it has no Kubernetes control plane), got ${a.cidr}`);
+        return;
+      }
+      if (netOk && !contains(net.cidr, a.cidr)) {
+        issue(["spive:network", "authorizedNetworks", j, "cidr"], `expected a network inside this layer's block ${net.cidr} (the only addresses routed to the private control-plane endpoint; the DNS endpoint needs no allowlist), got ${a.cidr}`);
+      }
+      const first = net.authorizedNetworks.findIndex((b, k) => k < j && Cidr.safeParse(b.cidr).success && overlaps(a.cidr, b.cidr));
+      if (first >= 0) {
+        issue(["spive:network", "authorizedNetworks", j, "cidr"], `expected a network that overlaps no other authorized network, got ${a.cidr}, which overlaps authorizedNetworks[${first}] (${net.authorizedNetworks[first]!.name}, ${net.authorizedNetworks[first]!.cidr})`);
+      }
+    });
+    // Each region's pod range (/17) holds 128 nodes' /24s, surge included.
+    if (caps.substrate === "gke") {
+      const np = layer.nodePool;
+      const perZone = (caps.autoscaling ? np.maxNodesPerZone : np.nodesPerZone) + np.maxSurge;
+      if (perZone * 2 > NODES_PER_REGION_MAX) {
+        issue(
+          ["spive:layer", "nodePool", caps.autoscaling ? "maxNodesPerZone" : "nodesPerZone"],
+          `expected at most ${NODES_PER_REGION_MAX / 2 - np.maxSurge} nodes per zone (with maxSurge ${np.maxSurge}; a region's pod range holds ${NODES_PER_REGION_MAX} nodes), got ${caps.autoscaling ? np.maxNodesPerZone : np.nodesPerZone}`,
+        );
       }
     }
 
@@ -405,6 +468,14 @@ export const StackConfig = z
     if (layer.level >= 1 && layer.workload.replicas < 2) {
       issue(["spive:layer", "workload", "replicas"], `expected at least 2 replicas per placement on level ${layer.level}, got ${layer.workload.replicas}`);
     }
+    layer.retiringRegions.forEach((name, i) => {
+      if (!layer.regions.some((r) => r.name === name)) {
+        issue(["spive:layer", "retiringRegions", i], `expected a region the layer still lists in regions (retire it first, then drop it from both lists), got "${name}"`);
+      } else if (layer.retiringRegions.indexOf(name) !== i) {
+        issue(["spive:layer", "retiringRegions", i], `expected each region once, got "${name}" again`);
+      }
+      if (caps.substrate !== "gke") issue(["spive:layer", "retiringRegions", i], `expected no retiring regions on a basic-runner layer (its one region is the layer), got "${name}"`);
+    });
     const rollout = cfg["spive:rollout"];
     if (rollout && !layer.regions.some((r) => r.name === rollout.canaryRegion)) {
       issue(["spive:rollout", "canaryRegion"], `expected one of the layer's regions (${layer.regions.map((r) => r.name).join(", ")}), got "${rollout.canaryRegion}"`);

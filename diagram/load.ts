@@ -18,16 +18,27 @@ export function stackNamesIn(dir: string): string[] {
     .sort();
 }
 
+/** The stack being evaluated and its config as Pulumi hands it over, which stands in for its committed file. */
+export interface RunningStack {
+  /** The stack name. */
+  readonly stack: string;
+  /** Its validated config. */
+  readonly config: StackConfig;
+}
+
 /**
  * Loads and validates every stack config in `dir` (default: the committed
- * `stacks/`) and checks they form a tower (`buildTower`). Throws one error
- * naming the file and key path of every problem.
+ * `stacks/`) and checks they form a tower (`buildTower`). When `running` is
+ * given (a stack evaluation), its config replaces its file's, so the tower
+ * checked is the one this deployment would leave. Throws one error naming
+ * the file and key path of every problem.
  */
-export function loadTower(dir: string = STACKS_DIR): TowerLayer[] {
+export function loadTower(dir: string = STACKS_DIR, running?: RunningStack): TowerLayer[] {
   const stacks = stackNamesIn(dir);
+  if (running && !stacks.includes(running.stack)) stacks.push(running.stack);
   if (stacks.length === 0) throw new Error(`The stacks folder ${dir} holds no Pulumi.<stack>.yaml file; expected at least Pulumi.prod0.yaml.`);
   const configs: Record<string, StackConfig> = {};
-  for (const stack of stacks) configs[stack] = loadStackConfig(stack, dir);
+  for (const stack of stacks) configs[stack] = stack === running?.stack ? running.config : loadStackConfig(stack, dir);
   const rel = path.relative(REPO_ROOT, dir);
   const source = rel === "" ? "" : `${rel.startsWith("..") ? dir : rel}/`;
   return buildTower(configs, source);

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import type { StackConfig } from "../config/schema";
+import { qualifyStackName } from "../config/stack-ref";
 import { bakePlan, planWaves, waveGate } from "../rollout";
 import { layerAddressPlan } from "../topology/cidr";
 import { planDelegation } from "../topology/dns";
@@ -40,7 +41,10 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   const prefix = layerPrefix(layer.level);
   const image = `${layer.workload.image}:${layer.version}`;
 
-  const below = await readLayerBelow(cfg["spive:below"]!.stack, LayerOutputs);
+  // The organization and project a short reference leaves out are the
+  // running stack's, so the same config works on every backend.
+  const belowStack = qualifyStackName(cfg["spive:below"]!.stack, { organization: pulumi.getOrganization(), project: pulumi.getProject() });
+  const below = await readLayerBelow(belowStack, LayerOutputs);
   // Planned before anything is declared, so a bad zone from below fails first.
   const delegation = caps.discoverable ? planDelegation(dns.domain, below.publicZone) : undefined;
   if (delegation?.kind === "none" && below.publicZone) {
@@ -102,7 +106,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   };
 
   const regions: Record<string, GkeRegion> = {};
-  for (const [i, r] of layer.regions.entries()) {
+  for (const r of layer.regions) {
     regions[r.name] = new GkeRegion(`${prefix}-${r.name}`, {
       project,
       prefix,
@@ -112,8 +116,8 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       subnetwork: network.subnets[r.name]!.id,
       podsRange: "pods",
       servicesRange: "services",
-      masterCidr: cidrs[i]!.master,
       authorizedNetworks: net.authorizedNetworks,
+      retiring: layer.retiringRegions.includes(r.name),
       nodeServiceAccount: nodes.email,
       nodePool: {
         machineType: layer.nodePool.machineType,

@@ -1,4 +1,6 @@
 import type { StackConfig } from "../config/schema";
+import { stackNameOf } from "../config/stack-ref";
+import { overlaps } from "../topology/cidr";
 
 /**
  * The tower as data. Each entry is a layer kind the program knows; the stack
@@ -56,9 +58,9 @@ export interface TowerLayer {
 /**
  * Checks a set of stack configs forms a tower: levels 0..top without gaps,
  * each config's level matching its registry entry, each `spive:below` naming
- * the stack exactly one level down, and exactly the top layer being the
- * control plane. Returns the layers bottom up; throws one error listing every
- * problem.
+ * the stack exactly one level down, exactly the top layer being the control
+ * plane, and no two layers' address blocks overlapping. Returns the layers
+ * bottom up; throws one error listing every problem.
  */
 export function buildTower(configs: Readonly<Record<string, StackConfig>>, source = "stacks/"): TowerLayer[] {
   const problems: string[] = [];
@@ -73,13 +75,20 @@ export function buildTower(configs: Readonly<Record<string, StackConfig>>, sourc
     const below = cfg["spive:below"]?.stack;
     if (entry.level > 0) {
       const expected = LAYER_REGISTRY[entry.level - 1]!.stack;
-      if (!below || below.split("/")[2] !== expected) {
+      if (!below || stackNameOf(below) !== expected) {
         problems.push(`${file} > spive:below.stack: expected a reference to ${expected} (one level down), got ${below ?? "nothing"}`);
       }
     }
     const isTop = i === top;
     if (cfg["spive:layer"].capabilities.controlPlane !== isTop) {
       problems.push(`${file} > spive:layer.capabilities.controlPlane: expected ${isTop} (${isTop ? "the top layer is the control plane" : `only the top layer, ${stacks[top]}, is the control plane`}), got ${cfg["spive:layer"].capabilities.controlPlane}`);
+    }
+    // One address plan for the whole tower: no two layers' blocks overlap,
+    // so any two layers can later be peered or routed.
+    const cidr = cfg["spive:network"].cidr;
+    const clash = stacks.slice(0, i).find((other) => overlaps(configs[other]!["spive:network"].cidr, cidr));
+    if (clash) {
+      problems.push(`${file} > spive:network.cidr: expected a block disjoint from every other layer's, got ${cidr}, which overlaps ${clash}'s ${configs[clash]!["spive:network"].cidr} (${source}Pulumi.${clash}.yaml > spive:network.cidr)`);
     }
   });
   if (problems.length > 0) throw new Error(`The layer tower is inconsistent:\n  ${problems.join("\n  ")}`);

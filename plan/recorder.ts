@@ -67,6 +67,8 @@ export interface EvaluateOptions {
   readonly config: Record<string, string>;
   /** Evaluate as a preview (`pulumi.runtime.isDryRun()` is then true). */
   readonly preview?: boolean;
+  /** The Pulumi organization (`pulumi.getOrganization()`; default `spive`). */
+  readonly organization?: string;
   /** Outputs of stacks this one references, by fully qualified stack name. */
   readonly stackReferences?: Record<string, Record<string, unknown>>;
   /** The program: declares resources and returns its stack outputs. */
@@ -107,6 +109,11 @@ export function mockComputedState(type: string, name: string, inputs: Record<str
     case "gcp:container/cluster:Cluster":
       out.endpoint = `10.${parseInt(DIGEST(name).slice(0, 2), 16)}.0.2`;
       out.masterAuth = { clusterCaCertificate: Buffer.from(`mock-ca-${name}`).toString("base64") };
+      // GKE's DNS-based control-plane endpoint, as the API reports it (`<uid>.<location>.gke.goog`).
+      out.controlPlaneEndpointsConfig = {
+        ...(inputs.controlPlaneEndpointsConfig ?? {}),
+        dnsEndpointConfig: { ...(inputs.controlPlaneEndpointsConfig?.dnsEndpointConfig ?? {}), endpoint: `gke-${DIGEST(name)}${DIGEST(`${name}#dns`)}.${inputs.location ?? "mock-location"}.gke.goog` },
+      };
       break;
     case "gcp:dns/managedZone:ManagedZone":
       out.nameServers = [...MOCK_NAME_SERVERS];
@@ -244,7 +251,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
       },
     };
     const monitor = new RecordingMonitor(mocks, opts.stack, project);
-    settings.setMockOptions(monitor, project, opts.stack, opts.preview ?? false, "spive");
+    settings.setMockOptions(monitor, project, opts.stack, opts.preview ?? false, opts.organization ?? "spive");
     const store = state.getStore();
     Object.assign(store, {
       supportsSecrets: true,

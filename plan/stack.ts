@@ -1,5 +1,8 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { loadStackConfig, readStackFile, stackFilePath, STACKS_DIR } from "../config/load";
+import { qualifyStackName, stackNameOf } from "../config/stack-ref";
 import type { StackConfig } from "../config/schema";
 import { runStack } from "../layers";
 import type { LayerOutputs, Prod0Outputs } from "../layers/contract";
@@ -7,6 +10,23 @@ import { layerEntry } from "../layers/registry";
 import { internalHostname, layerPrefix, runnerHostName } from "../topology/placements";
 import { publicEndpointName, publicZoneName } from "../layers/components/dns";
 import { evaluate, flattenConfig, MOCK_NAME_SERVERS, mockDsRecord, type Evaluation } from "./recorder";
+
+/**
+ * The Pulumi project a stacks folder belongs to: the `name` of the Pulumi.yaml
+ * beside it (a small setup's own folder) or above it (`stacks/`, the
+ * repository's stackConfigDir); `spive-infra` when neither is readable.
+ */
+export function pulumiProjectOf(dir: string): string {
+  for (const file of [path.join(dir, "Pulumi.yaml"), path.join(dir, "..", "Pulumi.yaml")]) {
+    try {
+      const name = (parseYaml(fs.readFileSync(file, "utf8")) as { name?: unknown } | null)?.name;
+      if (typeof name === "string" && name !== "") return name;
+    } catch {
+      // Not there: try the next place.
+    }
+  }
+  return "spive-infra";
+}
 
 /** How to evaluate a committed stack offline. */
 export interface StackEvaluationOptions {
@@ -16,7 +36,9 @@ export interface StackEvaluationOptions {
   readonly preview?: boolean;
   /** Replace the raw config map before evaluation (tests, benchmarks). */
   readonly mutate?: (raw: Record<string, unknown>) => Record<string, unknown>;
-  /** Outputs of referenced stacks; by default derived from the committed config of the layer below. */
+  /** The Pulumi organization the mock engine reports (default `spive`; a self-managed backend reports `organization`). */
+  readonly organization?: string;
+  /** Outputs of referenced stacks, by fully qualified name; by default derived from the committed config of the layer below. */
   readonly stackReferences?: Record<string, Record<string, unknown>>;
 }
 
@@ -64,6 +86,8 @@ export function offlineLayerOutputs(cfg: StackConfig): LayerOutputs | Prod0Outpu
 export async function evaluateStack(stack: string, opts: StackEvaluationOptions = {}): Promise<Evaluation> {
   layerEntry(stack);
   const dir = opts.stacksDir ?? STACKS_DIR;
+  const organization = opts.organization ?? "spive";
+  const project = pulumiProjectOf(dir);
   let raw = readStackFile(stackFilePath(stack, dir));
   if (opts.mutate) raw = opts.mutate(structuredClone(raw));
   let refs = opts.stackReferences;
@@ -71,16 +95,18 @@ export async function evaluateStack(stack: string, opts: StackEvaluationOptions 
     refs = {};
     const belowStack = (raw["spive:below"] as { stack?: unknown } | undefined)?.stack;
     if (typeof belowStack === "string") {
-      const belowName = belowStack.split("/").pop()!;
-      refs[belowStack] = offlineLayerOutputs(loadStackConfig(belowName, dir)) as unknown as Record<string, unknown>;
+      const qualified = qualifyStackName(belowStack, { organization, project });
+      refs[qualified] = offlineLayerOutputs(loadStackConfig(stackNameOf(belowStack), dir)) as unknown as Record<string, unknown>;
     }
   }
   return evaluate({
     stack,
+    project,
+    organization,
     config: flattenConfig(raw),
     preview: opts.preview,
     stackReferences: refs,
-    program: () => runStack(stack),
+    program: () => runStack(stack, { stacksDir: dir }),
   });
 }
 

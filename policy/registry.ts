@@ -2,6 +2,7 @@ import type { ResourceRule, Rule, StackResource, StackRule } from "./model";
 import { GCP_RULES } from "./rules/gcp";
 import { GKE_RULES } from "./rules/gke";
 import { K8S_RESOURCE_RULES, K8S_STACK_RULES } from "./rules/kubernetes";
+import { NETWORK_RULES } from "./rules/network";
 
 /**
  * The rule registry: every guardrail of the pack, and the offline runner that
@@ -9,8 +10,8 @@ import { K8S_RESOURCE_RULES, K8S_STACK_RULES } from "./rules/kubernetes";
  * (`policy/policies.ts`) does under the Pulumi CLI.
  */
 
-/** Every rule of the pack, in a stable order (GKE, Google Cloud, Kubernetes). */
-export const RULES: readonly Rule[] = [...GKE_RULES, ...GCP_RULES, ...K8S_RESOURCE_RULES, ...K8S_STACK_RULES];
+/** Every rule of the pack, in a stable order (GKE, Google Cloud, Kubernetes, network). */
+export const RULES: readonly Rule[] = [...GKE_RULES, ...GCP_RULES, ...K8S_RESOURCE_RULES, ...K8S_STACK_RULES, ...NETWORK_RULES];
 
 /** Every resource rule. */
 export const RESOURCE_RULES: readonly ResourceRule[] = RULES.filter((r): r is ResourceRule => r.kind === "resource");

@@ -9,17 +9,17 @@ describe("region address blocks come from the permanent region catalog", () => {
   it("a region gets the same ranges whatever other regions the layer lists (property)", () => {
     fc.assert(
       fc.property(fc.subarray([...REGION_CATALOG]), fc.subarray([...REGION_CATALOG]), (a, b) => {
-        const pa = layerAddressPlan("10.0.0.0/8", a);
-        const pb = layerAddressPlan("10.0.0.0/8", b);
+        const pa = layerAddressPlan("10.64.0.0/10", a);
+        const pb = layerAddressPlan("10.64.0.0/10", b);
         for (const region of a.filter((r) => b.includes(r))) expect(pa[region]).toEqual(pb[region]);
       }),
     );
   });
 
-  it("every catalogued region's ranges lie in the /8 and overlap no other region's", () => {
-    const plan = Object.entries(layerAddressPlan("10.0.0.0/8", REGION_CATALOG));
+  it("every catalogued region's ranges lie in the /10 and overlap no other region's", () => {
+    const plan = Object.entries(layerAddressPlan("10.64.0.0/10", REGION_CATALOG));
     const ranges = plan.flatMap(([region, r]) => Object.values(r).map((cidr) => ({ region, cidr })));
-    for (const x of ranges) expect(contains("10.0.0.0/8", x.cidr)).toBe(true);
+    for (const x of ranges) expect(contains("10.64.0.0/10", x.cidr)).toBe(true);
     for (const [i, x] of ranges.entries()) {
       for (const y of ranges.slice(i + 1)) if (x.region !== y.region) expect(overlaps(x.cidr, y.cidr), `${x.region} ${x.cidr} vs ${y.region} ${y.cidr}`).toBe(false);
     }

@@ -1,4 +1,8 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolveTarget } from "../bootstrap/driver/target";
 import { ConfigError, loadStackConfig, parseStackConfig, readStackFile, stackFilePath } from "../config/load";
 import { KNOWN_STACKS } from "../layers/registry";
 
@@ -57,18 +61,40 @@ const RULES: [string, string, (raw: Raw) => void, string][] = [
     'stacks/Pulumi.prod1.yaml > gcp:project: expected a GCP project id (6-30 lowercase letters, digits or hyphens, starting with a letter), got "Spive_Prod1"'],
   ["prod1", "a malformed version", (r) => (r["spive:layer"].version = "latest"),
     'stacks/Pulumi.prod1.yaml > spive:layer.version: expected a version such as 2026.11.3, got "latest"'],
-  ["prod1", "an authorized network open to the internet", (r) => r["spive:network"].authorizedNetworks.push({ name: "all", cidr: "0.0.0.0/0" }),
-    'stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[1].cidr: expected a bounded network, not the whole internet (/0), got "0.0.0.0/0"'],
+  ["prod1", "an authorized network open to the internet", (r) => (r["spive:network"].authorizedNetworks = [{ name: "all", cidr: "0.0.0.0/0" }]),
+    'stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[0].cidr: expected a bounded network, not the whole internet (/0), got "0.0.0.0/0"'],
+  ["prod1", "an authorized network nothing routes to the private endpoint", (r) => (r["spive:network"].authorizedNetworks = [{ name: "ci-deployers", cidr: "10.255.0.0/24" }]),
+    "stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[0].cidr: expected a network inside this layer's block 10.64.0.0/10 (the only addresses routed to the private control-plane endpoint; the DNS endpoint needs no allowlist), got 10.255.0.0/24"],
+  ["prod1", "overlapping authorized networks", (r) => (r["spive:network"].authorizedNetworks = [{ name: "bastion", cidr: "10.64.160.0/24" }, { name: "wider", cidr: "10.64.160.0/20" }]),
+    "stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[1].cidr: expected a network that overlaps no other authorized network, got 10.64.160.0/20, which overlaps authorizedNetworks[0] (bastion, 10.64.160.0/24)"],
+  ["prod1", "a layer block with host bits set", (r) => (r["spive:network"].cidr = "10.65.0.0/10"),
+    'stacks/Pulumi.prod1.yaml > spive:network.cidr: expected a block\'s network address, with no bits set after the prefix (10.64.0.0/10 for this prefix), got "10.65.0.0/10"'],
+  ["prod0", "a host-bits typo that would silently widen a range", (r) => (r["spive:network"].cidr = "10.1.0.0/8"),
+    'stacks/Pulumi.prod0.yaml > spive:network.cidr: expected a block\'s network address, with no bits set after the prefix (10.0.0.0/8 for this prefix), got "10.1.0.0/8"'],
+  ["prod0", "a prod0 block too small for its runner subnet", (r) => (r["spive:network"].cidr = "10.0.0.0/30"),
+    "stacks/Pulumi.prod0.yaml > spive:network.cidr: expected a block of /24 or larger on a basic-runner layer (the runner subnet is its first /24), got 10.0.0.0/30"],
+  ["prod0", "a block over a reserved range", (r) => (r["spive:network"].cidr = "172.16.0.0/12"),
+    "stacks/Pulumi.prod0.yaml > spive:network.cidr: expected a block outside the reserved ranges, got 172.16.0.0/12, which overlaps 172.17.0.0/16 (Docker's default bridge on the Container-Optimized OS runner hosts)"],
+  ["prod2", "a node pool larger than a region's pod range", (r) => (r["spive:layer"].nodePool.maxNodesPerZone = 64),
+    "stacks/Pulumi.prod2.yaml > spive:layer.nodePool.maxNodesPerZone: expected at most 63 nodes per zone (with maxSurge 1; a region's pod range holds 128 nodes), got 64"],
+  ["prod2", "a zone that does not exist", (r) => (r["spive:layer"].regions[3].zones[0] = "europe-west1-a"),
+    'stacks/Pulumi.prod2.yaml > spive:layer.regions[3].zones[0]: expected a zone that exists in region europe-west1 (europe-west1-b, europe-west1-c, europe-west1-d; topology/zones.ts), got "europe-west1-a"'],
+  ["prod1", "us-east1-a, which Google never opened", (r) => (r["spive:layer"].regions[34].zones[0] = "us-east1-a"),
+    'stacks/Pulumi.prod1.yaml > spive:layer.regions[34].zones[0]: expected a zone that exists in region us-east1 (us-east1-b, us-east1-c, us-east1-d; topology/zones.ts), got "us-east1-a"'],
+  ["prod1", "a zone letter past the region's last", (r) => (r["spive:layer"].regions[1].zones[1] = "asia-east1-z"),
+    'stacks/Pulumi.prod1.yaml > spive:layer.regions[1].zones[1]: expected a zone that exists in region asia-east1 (asia-east1-a, asia-east1-b, asia-east1-c; topology/zones.ts), got "asia-east1-z"'],
+  ["prod2", "a retiring region the layer no longer lists", (r) => (r["spive:layer"].retiringRegions = ["us-west4"]),
+    'stacks/Pulumi.prod2.yaml > spive:layer.retiringRegions[0]: expected a region the layer still lists in regions (retire it first, then drop it from both lists), got "us-west4"'],
+  ["prod1", "a below reference that is not a stack name", (r) => (r["spive:below"].stack = "a/b/c/d"),
+    'stacks/Pulumi.prod1.yaml > spive:below.stack: expected a stack name: stack, project/stack or org/project/stack, got "a/b/c/d"'],
   ["prod2", "a region missing from the region catalog", (r) => r["spive:layer"].regions.push({ name: "mars-north1", zones: ["mars-north1-a", "mars-north1-b"] }),
     'stacks/Pulumi.prod2.yaml > spive:layer.regions[8].name: expected a region of the catalog in topology/regions.ts (append a new GCP region there first), got "mars-north1"'],
-  ["prod2", "a layer block too small for a region's catalog position", (r) => (r["spive:network"].cidr = "10.0.0.0/12"),
-    "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block that holds every region's /14 at its catalog position (up to 35, so /8 or larger, such as a /8), got 10.0.0.0/12, which holds 4; 7 region(s) do not fit: asia-southeast1, australia-southeast1, europe-west1, europe-west4, southamerica-east1, us-central1, us-east4"],
+  ["prod2", "a layer block too small for a region's catalog position", (r) => (r["spive:network"].cidr = "10.128.0.0/12"),
+    "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block that holds every region's /16 at its catalog position (up to 35, so /10 or larger, such as a /10), got 10.128.0.0/12, which holds 16; 5 region(s) do not fit: europe-west1, europe-west4, southamerica-east1, us-central1, us-east4"],
   ["prod2", "a malformed layer block (reported once, by its own rule)", (r) => (r["spive:network"].cidr = "10.0.0.300/8"),
     'stacks/Pulumi.prod2.yaml > spive:network.cidr: expected an IPv4 CIDR block with octets ≤ 255 and a prefix length ≤ 32, got "10.0.0.300/8"'],
-  ["prod2", "a GKE layer block smaller than one region's /14", (r) => (r["spive:network"].cidr = "10.0.0.0/16"),
-    "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block of /14 or larger on a GKE layer (each region takes a /14), got 10.0.0.0/16"],
-  ["prod2", "an authorized network inside a region's ranges", (r) => r["spive:network"].authorizedNetworks.push({ name: "oops", cidr: "10.12.0.0/24" }),
-    "stacks/Pulumi.prod2.yaml > spive:network.authorizedNetworks[1].cidr: expected a network outside every region's ranges, got 10.12.0.0/24, which overlaps asia-northeast1's 10.12.0.0/16"],
+  ["prod2", "a GKE layer block smaller than one region's /16", (r) => (r["spive:network"].cidr = "10.128.0.0/20"),
+    "stacks/Pulumi.prod2.yaml > spive:network.cidr: expected a block of /16 or larger on a GKE layer (each region takes a /16), got 10.128.0.0/20"],
   ["prod2", "an Artifact Registry image whose repository cannot be read", (r) => (r["spive:layer"].workload.image = "europe-docker.pkg.dev/example.com/proj/spive/spive-prod2"),
     'stacks/Pulumi.prod2.yaml > spive:layer.workload.image: expected an Artifact Registry image such as europe-docker.pkg.dev/<project>/<repository>/<image> (its repository gets the pull grant), got "europe-docker.pkg.dev/example.com/proj/spive/spive-prod2"'],
   ["prod1", "a canary outside the layer", (r) => (r["spive:rollout"].canaryRegion = "mars-north1"),
@@ -113,7 +139,7 @@ describe("every config rule gives its promised message", () => {
     for (const [key, value] of [["cidr", "10.0.0.0/40"], ["cidr", "foo"], ["authorized", "10.300.0.0/24"]] as const) {
       const problems = problemsOf("prod1", (raw) => {
         if (key === "cidr") raw["spive:network"].cidr = value;
-        else raw["spive:network"].authorizedNetworks.push({ name: "bad", cidr: value });
+        else raw["spive:network"].authorizedNetworks = [{ name: "bad", cidr: value }];
         raw["spive:layer"].regions[3].zones.push("asia-northeast1-c");
       });
       expect(problems).toHaveLength(2);
@@ -122,19 +148,62 @@ describe("every config rule gives its promised message", () => {
     }
   });
 
-  it("reports one line per overlapping authorized network, however many regions it overlaps", () => {
-    const problems = problemsOf("prod1", (raw) => raw["spive:network"].authorizedNetworks.push({ name: "wide", cidr: "10.0.0.0/9" }));
-    expect(problems).toEqual([
-      "stacks/Pulumi.prod1.yaml > spive:network.authorizedNetworks[1].cidr: expected a network outside every region's ranges, got 10.0.0.0/9, which overlaps africa-south1's 10.0.0.0/16 and 127 other range(s)",
-    ]);
+  it("accepts opt-in IP access with a real range inside the layer's block", () => {
+    const raw = committed("prod1");
+    raw["spive:network"].authorizedNetworks = [{ name: "bastion", cidr: "10.64.160.0/24" }];
+    expect(parseStackConfig(raw, "stacks/Pulumi.prod1.yaml")["spive:network"].authorizedNetworks).toHaveLength(1);
   });
 
   it("reports every problem at once, in one error naming the file", () => {
     const raw = committed("prod1");
     raw["spive:layer"].regions[3].zones.push("asia-northeast1-c");
     raw["spive:layer"].shards = "two";
-    raw["spive:network"].authorizedNetworks.push({ name: "all", cidr: "0.0.0.0/0" });
+    raw["spive:network"].authorizedNetworks = [{ name: "all", cidr: "0.0.0.0/0" }];
     expect(() => parseStackConfig(raw, "stacks/Pulumi.prod1.yaml")).toThrowError(/^Invalid stack configuration \(3 problems\):\n {2}stacks\/Pulumi\.prod1\.yaml > /);
+  });
+
+  it("a YAML syntax error names file:line:column and the reason, and does not end in a dangling colon", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-yaml-"));
+    try {
+      fs.writeFileSync(path.join(dir, "Pulumi.prod1.yaml"), "config:\n  gcp:project: spive-prod1\n  spive:layer\n    level: 1\n");
+      let message = "";
+      try {
+        loadStackConfig("prod1", dir);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/Pulumi\.prod1\.yaml:3:3: expected YAML, got a syntax error: Implicit keys need to be on a single line$/);
+      expect(message).not.toMatch(/:\s*$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a misspelled top-level key (configs:) is named, not reported as a missing config map", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-yaml-"));
+    try {
+      const text = fs.readFileSync(stackFilePath("prod1"), "utf8").replace(/^config:/m, "configs:");
+      fs.writeFileSync(path.join(dir, "Pulumi.prod1.yaml"), text);
+      expect(() => loadStackConfig("prod1", dir)).toThrowError(
+        /Pulumi\.prod1\.yaml: expected only the top-level keys of a Pulumi stack file \(config, environment, secretsprovider, encryptedkey, encryptionsalt\), got unknown key "configs"$/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("bootstrap run --target dev-0 refuses a prod0 block too small for its subnet, naming file and key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-prod0-"));
+    try {
+      const text = fs.readFileSync(stackFilePath("prod0"), "utf8").replace("cidr: 10.0.0.0/16", "cidr: 10.0.0.0/30");
+      expect(text).toContain("cidr: 10.0.0.0/30");
+      fs.writeFileSync(path.join(dir, "Pulumi.prod0.yaml"), text);
+      expect(() => resolveTarget("dev-0", { stacksDir: dir })).toThrowError(
+        "Pulumi.prod0.yaml > spive:network.cidr: expected a block of /24 or larger on a basic-runner layer (the runner subnet is its first /24), got 10.0.0.0/30",
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a missing stack file names the file", () => {

@@ -57,7 +57,7 @@ const podTemplate = (app: string) => ({
 
 /** A fresh copy of the golden stack: every resource compliant with every rule. */
 export function goldenStack(): Record<string, StackResource> {
-  return structuredClone({
+  const stack: Record<string, StackResource> = structuredClone({
     cluster: res("gcp:container/cluster:Cluster", "gke-europe-west1", {
       project: "spive-prod1",
       location: "europe-west1",
@@ -67,8 +67,10 @@ export function goldenStack(): Record<string, StackResource> {
       initialNodeCount: 1,
       nodeConfig: secureNodeConfig,
       deletionProtection: true,
-      privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: "172.16.0.0/28" },
-      masterAuthorizedNetworksConfig: { cidrBlocks: [{ displayName: "ci", cidrBlock: "10.255.0.0/24" }], gcpPublicCidrsAccessEnabled: false },
+      privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true },
+      // IP access opted in with a range the stack declares (the subnetwork's nodes range), beside the DNS endpoint.
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true, enableK8sTokensViaDns: false, enableK8sCertsViaDns: false }, ipEndpointsConfig: { enabled: true } },
+      masterAuthorizedNetworksConfig: { cidrBlocks: [{ displayName: "bastion", cidrBlock: "10.64.128.0/24" }], gcpPublicCidrsAccessEnabled: false },
       masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
       enableLegacyAbac: false,
       enableKubernetesAlpha: false,
@@ -78,6 +80,14 @@ export function goldenStack(): Record<string, StackResource> {
       releaseChannel: { channel: "REGULAR" },
       loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
       monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"] },
+    }),
+    subnetwork: res("gcp:compute/subnetwork:Subnetwork", "spive-prod1-europe-west1", {
+      region: "europe-west1",
+      ipCidrRange: "10.64.128.0/20",
+      secondaryIpRanges: [
+        { rangeName: "pods", ipCidrRange: "10.64.0.0/17" },
+        { rangeName: "services", ipCidrRange: "10.64.144.0/20" },
+      ],
     }),
     nodePool: res("gcp:container/nodePool:NodePool", "gke-europe-west1-pool", {
       cluster: "gke-europe-west1",
@@ -129,6 +139,10 @@ export function goldenStack(): Record<string, StackResource> {
       spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" }, minReplicas: 2, maxReplicas: 10 },
     }, K8S_PROVIDER),
   });
+  // A second cluster with the same allowlist: the subnetwork flip that leaves
+  // an allowlist undeclared still shows when a cluster flip removes the first one's.
+  stack.ipCluster = { ...structuredClone(stack.cluster!), urn: urn("gcp:container/cluster:Cluster", "gke-europe-west1-b"), name: "gke-europe-west1-b" };
+  return stack;
 }
 
 /** Sets (or, with `undefined`, deletes) the value at a dotted path, creating objects on the way. */
@@ -167,6 +181,13 @@ export const MUTATIONS: readonly Mutation[] = [
   { rule: "gke-authorized-networks", target: "cluster", path: "masterAuthorizedNetworksConfig.cidrBlocks.0.cidrBlock", value: "0.0.0.0/0" },
   { rule: "gke-authorized-networks", target: "cluster", path: "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled", value: true },
   { rule: "gke-authorized-networks", target: "cluster", path: "masterAuthorizedNetworksConfig", value: undefined },
+  { rule: "gke-control-plane-reachability", target: "cluster", path: "controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic", value: false },
+  { rule: "gke-control-plane-reachability", target: "cluster", path: "controlPlaneEndpointsConfig", value: undefined },
+  { rule: "gke-control-plane-reachability", target: "cluster", path: "privateClusterConfig.masterIpv4CidrBlock", value: "172.16.0.0/28" },
+  // The allowlist's 10.64.128.0/24 was the nodes range: moved, nothing in the stack declares it any more.
+  { rule: "gke-control-plane-reachability", target: "subnetwork", path: "ipCidrRange", value: "10.64.192.0/20" },
+  { rule: "address-overlap", target: "subnetwork", path: "secondaryIpRanges.1.ipCidrRange", value: "10.64.0.0/20" },
+  { rule: "address-overlap", target: "subnetwork", path: "secondaryIpRanges.0.ipCidrRange", value: "172.17.0.0/17" },
   { rule: "gke-vpc-native", target: "cluster", path: "networkingMode", value: "ROUTES" },
   { rule: "gke-vpc-native", target: "cluster", path: "ipAllocationPolicy", value: undefined },
   { rule: "gke-network-policy", target: "cluster", path: "datapathProvider", value: "LEGACY_DATAPATH" },

@@ -18,7 +18,7 @@ describe("the rule registry", () => {
     for (const r of RULES) {
       expect(r.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(r.description).toMatch(/\.$/);
-      expect(r.control).toMatch(/^(CIS GKE Benchmark 1\.5\.0 \d+\.\d+\.\d+|CIS GCP Foundations Benchmark 2\.0\.0 \d|Kubernetes Pod Security Standards|Spive reliability R\d)/);
+      expect(r.control).toMatch(/^(CIS GKE Benchmark 1\.5\.0 \d+\.\d+\.\d+|CIS GCP Foundations Benchmark 2\.0\.0 \d|Kubernetes Pod Security Standards|Spive reliability R\d|Spive deployability D\d)/);
     }
   });
 

@@ -48,7 +48,8 @@ describe.each(["prod2", "prod3"])("%s on the mock engine", (stack) => {
   it("reads the layer below through the contract and grants its manager scoped roles", () => {
     const ev = evs[stack]!;
     const ref = ofType(ev, "pulumi:pulumi:StackReference");
-    expect(ref.map((r) => r.name)).toEqual([cfg["spive:below"]!.stack]);
+    // The committed config names the stack only; the organization and project are the running stack's.
+    expect(ref.map((r) => r.name)).toEqual([`spive/spive-infra/${cfg["spive:below"]!.stack}`]);
     const below = `serviceAccount:spive-prod${layer.level - 1}@spive-prod${layer.level - 1}.iam.gserviceaccount.com`;
     const grants = ofType(ev, "gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs.member === below);
     expect(grants.length).toBeGreaterThan(0);
@@ -60,7 +61,7 @@ describe.each(["prod2", "prod3"])("%s on the mock engine", (stack) => {
     for (const c of ofType(ev, "gcp:container/cluster:Cluster")) {
       expect(c.inputs).toMatchObject({
         privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true },
-        masterAuthorizedNetworksConfig: { gcpPublicCidrsAccessEnabled: false },
+        controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true }, ipEndpointsConfig: { enabled: false } },
         workloadIdentityConfig: { workloadPool: `${cfg["gcp:project"]}.svc.id.goog` },
         enableShieldedNodes: true,
         datapathProvider: "ADVANCED_DATAPATH",
@@ -70,7 +71,8 @@ describe.each(["prod2", "prod3"])("%s on the mock engine", (stack) => {
         masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
       });
       expect(c.protect).toBe(true);
-      for (const n of c.inputs.masterAuthorizedNetworksConfig.cidrBlocks) expect(n.cidrBlock).not.toBe("0.0.0.0/0");
+      expect(c.inputs.privateClusterConfig.masterIpv4CidrBlock).toBeUndefined();
+      expect(c.inputs.masterAuthorizedNetworksConfig).toBeUndefined();
     }
     const nodeSa = `${prefix}-nodes@${cfg["gcp:project"]}.iam.gserviceaccount.com`;
     for (const p of ofType(ev, "gcp:container/nodePool:NodePool")) {

@@ -71,20 +71,20 @@ describe("address plan", () => {
     );
   });
 
-  it("gives every region disjoint ranges inside the layer block, up to 64 regions in a /8", () => {
+  it("gives every region disjoint ranges inside the layer block, up to 64 regions in a /10", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 64 }), (n) => {
-        const all = Array.from({ length: n }, (_, i) => regionCidrs("10.0.0.0/8", i));
-        const blocks = all.flatMap((r) => [r.nodes, r.pods, r.services, r.master]);
-        for (const b of blocks) expect(contains("10.0.0.0/8", b)).toBe(true);
+        const all = Array.from({ length: n }, (_, i) => regionCidrs("10.64.0.0/10", i));
+        const blocks = all.flatMap((r) => [r.nodes, r.pods, r.services]);
+        for (const b of blocks) expect(contains("10.64.0.0/10", b)).toBe(true);
         for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) expect(overlaps(blocks[i]!, blocks[j]!)).toBe(false);
       }),
       { numRuns: 20 },
     );
   });
 
-  it("refuses a 65th region in a /8 with a clear message", () => {
-    expect(() => regionCidrs("10.0.0.0/8", 64)).toThrowError("10.0.0.0/8 holds 64 blocks of /14; index 64 is out of range.");
+  it("refuses a 65th region in a /10 with a clear message", () => {
+    expect(() => regionCidrs("10.64.0.0/10", 64)).toThrowError("10.64.0.0/10 holds 64 blocks of /16; index 64 is out of range.");
   });
 
   it.each(["10.0.0.0", "300.0.0.0/8", "10.0.0.0/33"])("rejects the malformed block %s", (c) => {

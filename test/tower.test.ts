@@ -19,7 +19,7 @@ describe("the tower is data", () => {
 
   it("dependencies only point downward: each layer reads and is managed by the layer exactly one level below", () => {
     for (const entry of LAYER_REGISTRY) {
-      const below = committed[entry.stack]!["spive:below"]?.stack.split("/")[2];
+      const below = committed[entry.stack]!["spive:below"]?.stack.split("/").pop();
       if (entry.level === 0) expect(below).toBeUndefined();
       else expect(layerEntry(below!).level).toBe(entry.level - 1);
     }

@@ -50,32 +50,35 @@ export function contains(outer: string, inner: string): boolean {
   return i.len >= o.len && i.base >= o.base && i.base + 2 ** (32 - i.len) <= o.base + 2 ** (32 - o.len);
 }
 
+/** The prefix length of each region's slot in a GKE layer's block (a /10 holds 64 slots). */
+export const REGION_SLOT_PREFIX = 16;
+
+/** Nodes a region's pod range can hold: GKE gives each node a /24 of pods (110 pods per node), and the pod range is a /17. */
+export const NODES_PER_REGION_MAX = 128;
+
 /** The address plan of one region of a GKE layer. */
 export interface RegionCidrs {
-  /** Primary range of the nodes' subnet (/20). */
+  /** Primary range of the nodes' subnet (/20); a PSC control plane's internal endpoint takes an address here too. */
   readonly nodes: string;
-  /** Secondary range for pods (/16). */
+  /** Secondary range for pods (/17: 128 nodes' /24s). */
   readonly pods: string;
   /** Secondary range for services (/20). */
   readonly services: string;
-  /** The private control plane's range (/28). */
-  readonly master: string;
 }
 
 /**
  * Carves region `index`'s ranges out of the layer block: each region gets its
- * own /14 (so a /8 holds 64 regions); inside it pods take the first /16, nodes
- * and services a /20 each of the second /16, and the control plane a /28 of
- * the third.
+ * own /16 slot (so a /10 holds 64 regions); inside it pods take the first
+ * /17, nodes and services the next two /20s, and the rest of the slot
+ * (x.y.160.0 to x.y.255.255) stays free. There is no control-plane range:
+ * the clusters use Private Service Connect, which needs none.
  */
 export function regionCidrs(layerCidr: string, index: number): RegionCidrs {
-  const region = subBlock(layerCidr, 14, index);
-  const second = subBlock(region, 16, 1);
+  const region = subBlock(layerCidr, REGION_SLOT_PREFIX, index);
   return {
-    pods: subBlock(region, 16, 0),
-    nodes: subBlock(second, 20, 0),
-    services: subBlock(second, 20, 1),
-    master: subBlock(subBlock(region, 16, 2), 28, 0),
+    pods: subBlock(region, 17, 0),
+    nodes: subBlock(region, 20, 8),
+    services: subBlock(region, 20, 9),
   };
 }
 

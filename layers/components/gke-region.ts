@@ -20,10 +20,10 @@ export interface GkeRegionArgs {
   readonly podsRange: string;
   /** Secondary range name for services. */
   readonly servicesRange: string;
-  /** The private control plane's /28. */
-  readonly masterCidr: string;
-  /** Networks allowed to reach the private endpoint. */
+  /** Opt-in IP access: networks allowed to reach the private IP endpoint. Empty: the IP endpoints are off, only the DNS endpoint answers. */
   readonly authorizedNetworks: readonly { readonly name: string; readonly cidr: string }[];
+  /** The region is being retired (`spive:layer.retiringRegions`): its cluster loses `protect` and deletion protection, so the next run that drops the region can delete it. */
+  readonly retiring?: boolean;
   /** The nodes' dedicated service account. */
   readonly nodeServiceAccount: pulumi.Input<string>;
   /** Node pool sizing. */
@@ -38,6 +38,9 @@ export interface GkeRegionArgs {
   readonly namespace: string;
 }
 
+/** The resource label a cluster of a region being retired carries (the policy pack lets only these go without deletion protection). */
+export const RETIRING_LABEL = "spive-retiring";
+
 /** Pod Security admission labels: "restricted" enforced, audited and warned. */
 export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
   "pod-security.kubernetes.io/enforce": "restricted",
@@ -46,12 +49,18 @@ export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
   "pod-security.kubernetes.io/warn": "restricted",
 };
 
-/** A kubeconfig for a private GKE cluster, authenticated by gke-gcloud-auth-plugin (no static credentials). */
-export function gkeKubeconfig(name: string, endpoint: string, caCertificate: string): string {
+/**
+ * A kubeconfig for a GKE cluster's DNS-based control-plane endpoint
+ * (`<uid>.<region>.gke.goog`), authenticated by gke-gcloud-auth-plugin with
+ * the caller's Google credentials (no static credentials). The endpoint
+ * serves a publicly trusted certificate, so no cluster CA is pinned, as in
+ * what `gcloud container clusters get-credentials --dns-endpoint` writes.
+ */
+export function gkeKubeconfig(name: string, dnsEndpoint: string): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster: { server: `https://${endpoint}`, "certificate-authority-data": caCertificate } }],
+    clusters: [{ name, cluster: { server: `https://${dnsEndpoint}` } }],
     contexts: [{ name, context: { cluster: name, user: name } }],
     "current-context": name,
     users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "gke-gcloud-auth-plugin", provideClusterInfo: true, installHint: "Install gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)." } } }],
@@ -80,6 +89,7 @@ export class GkeRegion extends pulumi.ComponentResource {
   constructor(name: string, args: GkeRegionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("spive:layer:GkeRegion", name, {}, opts);
     const parent = { parent: this };
+    const ipAccess = args.authorizedNetworks.length > 0;
     const secureNodeConfig = {
       serviceAccount: args.nodeServiceAccount,
       oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
@@ -100,17 +110,29 @@ export class GkeRegion extends pulumi.ComponentResource {
       removeDefaultNodePool: true,
       initialNodeCount: 1,
       nodeConfig: secureNodeConfig,
-      deletionProtection: true,
+      deletionProtection: !args.retiring,
+      // Private Service Connect, not VPC peering: no master CIDR (docs/layers.md, "Control-plane access").
       privateClusterConfig: {
         enablePrivateNodes: true,
         enablePrivateEndpoint: true,
-        masterIpv4CidrBlock: args.masterCidr,
         masterGlobalAccessConfig: { enabled: true },
       },
-      masterAuthorizedNetworksConfig: {
-        cidrBlocks: args.authorizedNetworks.map((n) => ({ displayName: n.name, cidrBlock: n.cidr })),
-        gcpPublicCidrsAccessEnabled: false,
+      // The IAM-gated DNS endpoint is how the deployer, the managing layer and
+      // operators reach the control plane; Kubernetes tokens and client
+      // certificates are refused on it, Google credentials only. IP endpoints
+      // only when the stack opts in with authorized networks.
+      controlPlaneEndpointsConfig: {
+        dnsEndpointConfig: { allowExternalTraffic: true, enableK8sTokensViaDns: false, enableK8sCertsViaDns: false },
+        ipEndpointsConfig: { enabled: ipAccess },
       },
+      ...(ipAccess
+        ? {
+            masterAuthorizedNetworksConfig: {
+              cidrBlocks: args.authorizedNetworks.map((n) => ({ displayName: n.name, cidrBlock: n.cidr })),
+              gcpPublicCidrsAccessEnabled: false,
+            },
+          }
+        : {}),
       masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
       enableLegacyAbac: false,
       enableKubernetesAlpha: false,
@@ -123,8 +145,8 @@ export class GkeRegion extends pulumi.ComponentResource {
       binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
       securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_BASIC" },
       maintenancePolicy: { recurringWindow: { startTime: "2026-01-03T02:00:00Z", endTime: "2026-01-03T08:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=SA,SU" } },
-      resourceLabels: { layer: args.prefix },
-    }, { ...parent, protect: true, ignoreChanges: ["initialNodeCount", "nodeConfig"] });
+      resourceLabels: { layer: args.prefix, ...(args.retiring ? { [RETIRING_LABEL]: "true" } : {}) },
+    }, { ...parent, protect: !args.retiring, ignoreChanges: ["initialNodeCount", "nodeConfig"] });
     const size = args.nodePool.size;
     this.nodePool = new gcp.container.NodePool(`${name}-pool`, {
       project: args.project,
@@ -140,9 +162,11 @@ export class GkeRegion extends pulumi.ComponentResource {
       nodeConfig: { ...secureNodeConfig, machineType: args.nodePool.machineType, diskSizeGb: args.nodePool.diskSizeGb, diskType: "pd-balanced", labels: { layer: args.prefix } },
     }, { ...parent, ignoreChanges: "fixed" in size ? [] : ["initialNodeCount"] });
     this.provider = new k8s.Provider(name, {
-      kubeconfig: pulumi
-        .all([this.cluster.endpoint, this.cluster.masterAuth])
-        .apply(([endpoint, auth]) => gkeKubeconfig(name, endpoint, auth.clusterCaCertificate ?? "")),
+      kubeconfig: this.cluster.controlPlaneEndpointsConfig.apply((c) => {
+        const endpoint = c?.dnsEndpointConfig?.endpoint;
+        if (!endpoint) throw new Error(`GKE cluster ${name} reports no DNS endpoint (controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint): expected one such as gke-<uid>.${args.region}.gke.goog.`);
+        return gkeKubeconfig(name, endpoint);
+      }),
       enableServerSideApply: true,
     }, { ...parent, dependsOn: [this.nodePool] });
     const ns = new k8s.core.v1.Namespace(`${name}-${args.namespace}`, {

@@ -33,11 +33,15 @@ export function isIamType(type: string): boolean {
 export const deletionProtection: ResourceRule = {
   kind: "resource",
   id: "deletion-protection",
-  description: "GKE clusters and Bigtable instances keep deletion protection on (deletionProtection not false).",
+  description: "GKE clusters and Bigtable instances keep deletion protection on (deletionProtection not false), except a cluster labelled spive-retiring=true (a region listed in spive:layer.retiringRegions).",
   control: "Spive reliability R1 (state and long-lived capacity survive a mistaken delete)",
   types: [CLUSTER, BIGTABLE_INSTANCE],
   appliesTo: only(CLUSTER, BIGTABLE_INSTANCE),
-  check: (_type, inputs) => expectAt(inputs, "deletionProtection", (v) => v !== false, "unset or true (the provider's default is true)"),
+  check: (type, inputs) =>
+    // The one documented way to delete a cluster: its region is listed as retiring (docs/adding-a-region.md).
+    type === CLUSTER && at(inputs, "resourceLabels.spive-retiring") === "true"
+      ? []
+      : expectAt(inputs, "deletionProtection", (v) => v !== false, "unset or true (the provider's default is true), or the cluster labelled spive-retiring=true by spive:layer.retiringRegions"),
 };
 
 /** CIS GCP 3.3, 3.4, 3.5: DNSSEC on public zones, never with RSASHA1. */

@@ -65,11 +65,13 @@ export const gkePrivateEndpoint: ResourceRule = {
 export const gkeAuthorizedNetworks: ResourceRule = {
   kind: "resource",
   id: "gke-authorized-networks",
-  description: "Control plane authorized networks are enabled, list no 0.0.0.0/0 (or ::/0), and do not admit Google Cloud public IPs.",
+  description: "Control plane authorized networks are enabled, list no 0.0.0.0/0 (or ::/0), and do not admit Google Cloud public IPs (unless the IP endpoints are off: DNS endpoint only).",
   control: `${CIS} 5.6.3`,
   types: [CLUSTER],
   appliesTo: only(CLUSTER),
   check: (_type, inputs) => {
+    // No IP endpoint at all (DNS endpoint only): nothing for an allowlist to guard.
+    if (at(inputs, "controlPlaneEndpointsConfig.ipEndpointsConfig.enabled") === false) return [];
     const cfg = at(inputs, "masterAuthorizedNetworksConfig");
     if (isUnknown(cfg)) return [];
     if (cfg === undefined || cfg === null || typeof cfg !== "object") {
