@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import * as fs from "node:fs";
 import { parseBinding, type Binding } from "../bootstrap/contracts/binding";
+import { LEASE_ENV } from "../bootstrap/contracts/lease-api";
+import { LOG_SHA256_ENV } from "../bootstrap/driver/pin";
 import { BootstrapInstanceDouble, INSTANCE_FAULT_ENV, instanceFaultFor } from "./bootstrap-instance";
 import { EventStoreDouble } from "./event-store";
 import { parseListen } from "./http-server";
@@ -107,6 +109,8 @@ export async function bootstrapInstanceMain(opts: { log: string; binding: string
     fault,
     crash: () => process.exit(70),
     print: (line) => process.stdout.write(`${line}\n`),
+    lease: process.env[LEASE_ENV] || undefined,
+    logSha256: process.env[LOG_SHA256_ENV] || undefined,
   });
   onTerminate(() => instance.close());
   await instance.start();

@@ -10,6 +10,8 @@ import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/t
 import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
 import { bootstrapInstanceMain } from "../../doubles/serve";
 import { bootstrapCommandGroup } from "./bootstrap";
+import { RunId } from "../../bootstrap/contracts/lease-api";
+import { RUN_ID_ENV } from "../../bootstrap/driver/trigger";
 
 /**
  * `spive bootstrap run --target <prod0|dev-0|dev-0r>`: the bootstrap driver
@@ -65,7 +67,7 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (e: D
 /** One line summing up a successful run. */
 export function describeResult(target: string, r: DriverResult): string {
   const total = Object.values(r.phaseMs).reduce((a, b) => a + (b ?? 0), 0);
-  return `bootstrap of ${target} done in ${(total / 1000).toFixed(1)} s: ${r.instances} instances running, log consumed to position ${r.lastPosition}, instance stopped ${r.stopDelayMs ?? "?"} ms after its last event.\n`;
+  return `bootstrap of ${target} done in ${(total / 1000).toFixed(1)} s: ${r.instances} instances running, log consumed to position ${r.lastPosition}, instance stopped ${r.stopDelayMs ?? "?"} ms after its last event; run ${r.runId}, log sha256 ${r.logSha256}.\n`;
 }
 
 interface RunOptions {
@@ -77,6 +79,7 @@ interface RunOptions {
   up?: boolean;
   status?: boolean;
   reach?: string;
+  leaseTtl?: string;
 }
 
 async function runAction(opts: RunOptions): Promise<void> {
@@ -100,6 +103,9 @@ async function runAction(opts: RunOptions): Promise<void> {
     resolved = resolveTarget(opts.target, { logFile: opts.log, bindingFile: opts.binding });
     timeouts = driverTimeouts(resolved.config, opts.timeout);
     if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
+    if (opts.leaseTtl !== undefined && !(/^[0-9]+$/.test(opts.leaseTtl) && Number(opts.leaseTtl) >= 5 && Number(opts.leaseTtl) <= 600)) throw new Error(`--lease-ttl: expected whole seconds from 5 to 600, got "${opts.leaseTtl}".`);
+    const runId = process.env[RUN_ID_ENV];
+    if (runId && !RunId.safeParse(runId).success) throw new Error(`${RUN_ID_ENV}: expected a run id of letters, digits, ".", "_", ":" and "-" (at most 128), got ${JSON.stringify(runId.slice(0, 140))}.`);
   } catch (err) {
     fail(`bootstrap failed in phase validate: ${(err as Error).message}`);
     return;
@@ -127,6 +133,8 @@ async function runAction(opts: RunOptions): Promise<void> {
       timeouts,
       instanceCommand: parseCommand(resolved.config.command),
       cwd: REPO_ROOT,
+      runId: process.env[RUN_ID_ENV] || undefined,
+      leaseTtlSeconds: opts.leaseTtl !== undefined ? Number(opts.leaseTtl) : resolved.config.leaseTtlSeconds,
       tunnel,
       signal: controller.signal,
       report: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY)),
@@ -170,6 +178,7 @@ export function register(program: Command): void {
     .option("--reach <how>", "prod0 only: iap or direct (default: spive:bootstrap.reach)")
     .option("--up", "local targets: bring up the doubles first (or reuse the running ones)")
     .option("--status", "print the status table after a successful run")
+    .option("--lease-ttl <seconds>", "time-to-live of the bootstrap lease on the runner hosts (default: spive:bootstrap.leaseTtlSeconds)")
     .action(runAction);
   group
     .command("instance")
