@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Binding } from "../bootstrap/contracts/binding";
-import { runBootstrap, type DriverEvent, type DriverResult } from "../bootstrap/driver/driver";
+import { runBootstrap, type DriverEvent, type DriverOptions, type DriverResult } from "../bootstrap/driver/driver";
 import { BootstrapPhaseError } from "../bootstrap/driver/errors";
 import { parseCommand } from "../bootstrap/driver/instance-process";
 import { installationStatus, type InstallationStatus } from "../bootstrap/driver/status";
@@ -67,7 +67,7 @@ export class Harness {
   async run(
     target: DevTarget,
     logFile: string,
-    opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener; runId?: string; leaseTtlSeconds?: number; report?: (e: DriverEvent) => void } = {},
+    opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener; runId?: string; leaseTtlSeconds?: number; report?: (e: DriverEvent) => void; runnerClient?: DriverOptions["runnerClient"] } = {},
   ): Promise<RunOutcome> {
     const pids: number[] = [];
     const t0 = Date.now();
@@ -85,6 +85,7 @@ export class Harness {
         env: { ...process.env, ...opts.env },
         signal: opts.signal,
         runId: opts.runId,
+        runnerClient: opts.runnerClient,
         leaseTtlSeconds: opts.leaseTtlSeconds,
         report: (e) => {
           if (e.type === "instance" && e.pid !== undefined) pids.push(e.pid);

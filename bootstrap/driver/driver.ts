@@ -81,8 +81,8 @@ export interface DriverOptions {
   readonly signal?: AbortSignal;
   /** Receives progress. */
   readonly report?: (e: DriverEvent) => void;
-  /** The runner client of a host (default: HTTP). */
-  readonly runnerClient?: (host: BoundRunnerHost) => RunnerClient;
+  /** The runner client of a host (default: HTTP); `lease` is the run id its state-changing calls must carry. */
+  readonly runnerClient?: (host: BoundRunnerHost, lease?: string) => RunnerClient;
   /** Opens tunnels to the runner hosts at the start of the wipe phase (prod0 over IAP); none by default. */
   readonly tunnel?: TunnelOpener;
   /** The instance client (default: HTTP). */
@@ -282,7 +282,7 @@ async function validate(opts: DriverOptions, runDir: string): Promise<PinnedLog>
 
 /** The runner client of `host`; with `lease`, its state-changing calls carry the run id. */
 function runnerOf(opts: DriverOptions, host: BoundRunnerHost, lease?: string): RunnerClient {
-  return (opts.runnerClient ?? ((h: BoundRunnerHost) => httpRunnerClient(h.url, lease)))(host);
+  return (opts.runnerClient ?? ((h: BoundRunnerHost, l?: string) => httpRunnerClient(h.url, l)))(host, lease);
 }
 
 /** Fails naming the first host whose promise rejected (and how many more did). */
@@ -477,7 +477,9 @@ async function verify(opts: DriverOptions, binding: Binding, state: BootstrapSta
   firstHostFailure(hosts, lists, "the runner host did not list its instances");
   let running = 0;
   hosts.forEach((h, i) => {
-    const have = (lists[i] as PromiseFulfilledResult<{ instances: RunnerInstance[] }>).value.instances;
+    const answer = (lists[i] as PromiseFulfilledResult<{ host: string; instances: RunnerInstance[] }>).value;
+    const have = answer.instances;
+    // Listed by the host the binding places it on (missing or extra otherwise), and run by that very host.
     const expected = [...state.instances.values()].filter((x) => hostForInstance(binding, x.zone, x.id)?.name === h.name);
     const byId = new Map(have.map((x) => [x.id, x]));
     const missing = expected.filter((x) => byId.get(x.id)?.state !== "running").map((x) => x.id);
@@ -489,7 +491,7 @@ async function verify(opts: DriverOptions, binding: Binding, state: BootstrapSta
         got.process !== x.process ? `process ${JSON.stringify(got.process)} (log: ${JSON.stringify(x.process)})` : "",
         got.zone !== x.zone ? `zone ${got.zone} (log: ${x.zone})` : "",
         JSON.stringify(got.args) !== JSON.stringify(x.args) ? `args ${JSON.stringify(got.args).slice(0, 80)} (log: ${JSON.stringify(x.args).slice(0, 80)})` : "",
-        got.host !== h.name ? `runner host ${JSON.stringify(got.host)} (expected ${h.name})` : "",
+        got.host !== answer.host ? `runner host ${JSON.stringify(got.host)} (listed by ${answer.host})` : "",
       ].filter(Boolean);
       if (fields.length > 0) differs.push(`${x.id} runs with ${fields.join(", ")}`);
     }
