@@ -67,7 +67,7 @@ export class Harness {
   async run(
     target: DevTarget,
     logFile: string,
-    opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener; runId?: string; leaseTtlSeconds?: number; report?: (e: DriverEvent) => void; runnerClient?: DriverOptions["runnerClient"] } = {},
+    opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener; runId?: string; leaseTtlSeconds?: number; report?: (e: DriverEvent) => void; runnerClient?: DriverOptions["runnerClient"]; tempRoot?: string } = {},
   ): Promise<RunOutcome> {
     const pids: number[] = [];
     const t0 = Date.now();
@@ -86,6 +86,7 @@ export class Harness {
         signal: opts.signal,
         runId: opts.runId,
         runnerClient: opts.runnerClient,
+        tempRoot: opts.tempRoot,
         leaseTtlSeconds: opts.leaseTtlSeconds,
         report: (e) => {
           if (e.type === "instance" && e.pid !== undefined) pids.push(e.pid);

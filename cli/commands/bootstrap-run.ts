@@ -7,7 +7,7 @@ import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bo
 import { HostError } from "../../bootstrap/driver/errors";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
 import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
-import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
+import { devDown, devUp, DEV_TARGETS, isDevTarget, type DevTarget } from "../../doubles/dev";
 import { bootstrapInstanceMain } from "../../doubles/serve";
 import { bootstrapCommandGroup } from "./bootstrap";
 import { RunId } from "../../bootstrap/contracts/lease-api";
@@ -90,7 +90,7 @@ async function runAction(opts: RunOptions): Promise<void> {
   if (opts.up) {
     try {
       if (!isDevTarget(opts.target)) throw new Error(`--up: expected a local target (${DEV_TARGETS.join(", ")}), got "${opts.target}".`);
-      const { state, reused } = await devUp(opts.target);
+      const { state, reused } = await devUp(opts.target, { onNote: (m) => process.stderr.write(`${m}\n`) });
       for (const p of state.processes) process.stderr.write(`${opts.target}: ${reused ? "reusing" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
     } catch (err) {
       fail(`could not start the local doubles, nothing was bootstrapped: ${(err as Error).message}`);
@@ -199,7 +199,7 @@ export function register(program: Command): void {
     .requiredOption("--target <target>", DEV_TARGETS.join(" or "))
     .action(async (o: { target: string }) => {
       try {
-        const { state, reused } = await devUp(target(o.target));
+        const { state, reused } = await devUp(target(o.target), { onNote: (m) => process.stderr.write(`${m}\n`) });
         for (const p of state.processes) process.stderr.write(`${reused ? "reused" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
       } catch (err) {
         process.stderr.write(`spive bootstrap doubles up: ${(err as Error).message}\n`);
@@ -211,14 +211,24 @@ export function register(program: Command): void {
     .description("Stop every double of the target (default: every local target) and every instance they run.")
     .option("--target <target>", DEV_TARGETS.join(" or "))
     .action(async (o: { target?: string }) => {
+      let targets: DevTarget[];
       try {
-        for (const t of o.target ? [target(o.target)] : DEV_TARGETS) {
-          const { stopped } = await devDown(t);
-          process.stderr.write(`${t}: stopped ${stopped} double(s) and the instances they ran.\n`);
-        }
+        targets = o.target ? [target(o.target)] : [...DEV_TARGETS];
       } catch (err) {
         process.stderr.write(`spive bootstrap doubles down: ${(err as Error).message}\n`);
         process.exitCode = 1;
+        return;
+      }
+      // Every target is stopped even when another one fails.
+      for (const t of targets) {
+        try {
+          const { stopped, problems } = await devDown(t);
+          for (const p of problems) process.stderr.write(`${t}: note: ${p}\n`);
+          process.stderr.write(`${t}: stopped ${stopped} double(s) and the instances they ran.\n`);
+        } catch (err) {
+          process.stderr.write(`spive bootstrap doubles down: ${t}: ${(err as Error).message}\n`);
+          process.exitCode = 1;
+        }
       }
     });
 }
