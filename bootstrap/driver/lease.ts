@@ -54,6 +54,8 @@ export class TargetLease {
   private timer: NodeJS.Timeout | undefined;
   private phase: string;
   private released = false;
+  /** The renewal in flight, awaited before a release so a late renewal cannot grant the lease again. */
+  private inflight: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly opts: AcquireOptions,
@@ -61,7 +63,7 @@ export class TargetLease {
     readonly expiresAt: string,
   ) {
     this.phase = opts.phase;
-    this.timer = setInterval(() => void this.renew(), Math.max(200, (opts.ttlSeconds * 1000) / 3));
+    this.timer = setInterval(() => this.renewNow(), Math.max(200, (opts.ttlSeconds * 1000) / 3));
     this.timer.unref();
   }
 
@@ -109,7 +111,12 @@ export class TargetLease {
   /** Records the phase the run entered, and pushes it to every host at once (not awaited). */
   enter(phase: string): void {
     this.phase = phase;
-    void this.renew();
+    this.renewNow();
+  }
+
+  private renewNow(): void {
+    // One renewal at a time, in order: the last phase reported is the last one sent.
+    this.inflight = this.inflight.then(() => this.renew());
   }
 
   private async renew(): Promise<void> {
@@ -132,6 +139,7 @@ export class TargetLease {
   async release(outcome: "succeeded" | "failed", detail: string | null): Promise<string[]> {
     this.released = true;
     clearInterval(this.timer);
+    await this.inflight;
     const results = await Promise.allSettled(
       this.opts.hosts.map((h) => this.opts.client(h).release({ runId: this.opts.holder.runId, outcome, phase: this.phase, detail: detail === null ? null : detail.slice(0, 4000) }, { timeoutMs: 5_000 })),
     );
