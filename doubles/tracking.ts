@@ -115,10 +115,9 @@ export function parseJsonFile(file: string, text: string, expected: string, reme
     return JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
     let line = 1;
     let col = 1;
-    const at = pos ? Number(pos[1]) : text.length;
+    const at = errorOffset(msg, text);
     for (let i = 0; i < Math.min(at, text.length); i++) {
       if (text[i] === "\n") {
         line++;
@@ -130,6 +129,27 @@ export function parseJsonFile(file: string, text: string, expected: string, reme
       line = Number(lc[1]);
       col = Number(lc[2]);
     }
-    throw new Error(`${file}:${line}:${col}: expected ${expected}, got text that is not JSON (${msg.replace(/^(?:SyntaxError: )?/, "")}); ${remedy}`);
+    throw new Error(`${file}:${line}:${col}: expected ${expected}, got text that is not JSON (${msg.replace(/^(?:SyntaxError: )?/, "").replace(/\s*\n\s*/g, " ")}); ${remedy}`);
   }
+}
+
+/**
+ * Where JSON.parse failed, from its message: `at position N` (end of input
+ * and older engines), or V8's context excerpt (`…"<up to 10 chars before and
+ * after>"… is not valid JSON`) located in the text; else the end of the text.
+ */
+function errorOffset(msg: string, text: string): number {
+  const pos = /position (\d+)/.exec(msg);
+  if (pos) return Number(pos[1]);
+  const m = /(\.\.\.)?"([\s\S]*?)"(\.\.\.)? is not valid JSON/.exec(msg);
+  if (m) {
+    const start = text.indexOf(m[2]!);
+    if (start >= 0) {
+      if (m[1]) return start + 10;
+      const token = /Unexpected token '(.)'/.exec(msg)?.[1];
+      const at = token ? text.indexOf(token, start) : -1;
+      if (at >= 0) return at;
+    }
+  }
+  return text.length;
 }
