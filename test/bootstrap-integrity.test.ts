@@ -137,14 +137,14 @@ describe("one bootstrap at a time per target", () => {
     const { httpLeaseClient } = await import("../bootstrap/contracts/lease-client");
     const lease = httpLeaseClient(host.url);
     const holder = { runId: "ghost-run", host: "elsewhere", pid: 4242, startedAt: new Date().toISOString() };
-    await lease.acquire({ holder, ttlSeconds: 3, phase: "wait", logSha256: null });
+    await lease.acquire({ holder, ttlSeconds: 10, phase: "wait", logSha256: null });
     const acquiredAt = Date.now();
     // A wipe without the lease is refused by the host itself.
     await expect(httpRunnerClient(host.url).wipe()).rejects.toThrow(/answered 423: Runner host .* is leased to bootstrap run ghost-run \(host elsewhere, pid 4242/);
     const r = await h.run("dev-0r", h.log("takeover", 4, "takeover"), { runId: "takeover-early" });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toMatch(/leased to bootstrap run ghost-run \(host elsewhere, pid 4242/);
-    await until("the ghost lease to expire", 20_000, () => Date.now() > acquiredAt + 3_500);
+    await until("the ghost lease to expire", 30_000, () => Date.now() > acquiredAt + 10_500);
     const details: string[] = [];
     const r2 = await h.run("dev-0r", h.log("takeover", 4, "takeover"), { runId: "takeover-late", report: (e) => e.type === "detail" && details.push(e.message) });
     expect(r2.ok, r2.ok ? "" : r2.error.message).toBe(true);
