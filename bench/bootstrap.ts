@@ -7,6 +7,11 @@
  *    each phase, and the delay from the instance reporting the last event
  *    consumed to the driver stopping it (median of several runs; target
  *    ≤ 100 ms).
+ *    The cost of one bootstrap at a time and of proving everything before the
+ *    wipe: the lease phase (taking the lease on every runner host), the
+ *    preflight phase, and the time outside the phases (sweeping stale
+ *    temporary folders, releasing the lease), as a share of the run (target
+ *    under 5 %).
  * 2. The driver's wipe across four runner hosts (two per zone), each holding
  *    250 instances (started through the runner API) and given a different
  *    extra wipe delay: the measured wall time of the parallel wipe against
@@ -66,14 +71,22 @@ async function main(): Promise<void> {
     console.log(`1. dev-0r, two runner hosts, ${RUNS} runs in a row (each wipes the previous run's ${INSTANCES} instances)`);
     const delays: number[] = [];
     const done: number[] = [];
+    const overheads: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const { result, totalMs } = await run(root, logFile);
       delays.push(result.stopDelayMs!);
       done.push(result.stopDoneMs!);
+      const inPhases = Object.values(result.phaseMs).reduce((a, b) => a + (b ?? 0), 0);
+      const lease = result.phaseMs.lease ?? 0;
+      const pre = result.phaseMs.preflight ?? 0;
+      const outside = Math.max(0, totalMs - inPhases);
+      overheads.push((100 * (lease + pre + outside)) / totalMs);
+      console.log(`   run ${i + 1}: lease ${lease} ms + preflight ${pre} ms + outside the phases (temp sweep, lease release) ${outside} ms = ${(lease + pre + outside)} ms, ${((100 * (lease + pre + outside)) / totalMs).toFixed(2)} % of the run`);
       const phases = Object.entries(result.phaseMs).map(([p, ms]) => `${p} ${((ms ?? 0) / 1000).toFixed(2)}`).join(", ");
       console.log(`   run ${i + 1}: total ${(totalMs / 1000).toFixed(2)} s (${phases} s); last event → SIGTERM ${result.stopDelayMs} ms, → exited ${result.stopDoneMs} ms; wipe ${result.wipe.map((w) => `${w.host.replace("dev-0r-basic-runner-", "")} ${w.deleted} in ${w.ms} ms`).join(", ")}`);
     }
-    console.log(`   median delay from the instance reporting the last event consumed to the driver stopping it (SIGTERM sent): ${median(delays)} ms (target ≤ 100 ms); to the instance gone: ${median(done)} ms\n`);
+    console.log(`   median delay from the instance reporting the last event consumed to the driver stopping it (SIGTERM sent): ${median(delays)} ms (target ≤ 100 ms); to the instance gone: ${median(done)} ms`);
+    console.log(`   median cost of the lease and the extra preflight: ${median(overheads).toFixed(2)} % of a ${INSTANCES}-instance run (target < 5 %)\n`);
 
     console.log(`2. the driver's wipe across ${WIPE_DELAYS_MS.length} runner hosts (two per zone), ${WIPE_INSTANCES_PER_HOST} instances each, extra wipe delays ${WIPE_DELAYS_MS.join("/")} ms`);
     const hosts = await Promise.all(

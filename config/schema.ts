@@ -234,8 +234,10 @@ export const BootstrapConfig = z
       .describe("How the deployment container reaches the runner hosts: iap opens one IAP TCP tunnel per host to a loopback port (the firewall admits only IAP's range); direct uses the internal hostnames (a deployer inside the VPC)."),
     timeouts: z
       .strictObject({
-        validateSeconds: z.number().int().min(1).max(3600).default(60).describe("validate: the whole log, streamed."),
+        validateSeconds: z.number().int().min(1).max(3600).default(60).describe("validate: the whole log, read once, validated, hashed and pinned."),
+        leaseSeconds: z.number().int().min(1).max(600).default(60).describe("lease: open the tunnels and take the bootstrap lease on every runner host."),
         dryReplaySeconds: z.number().int().min(1).max(3600).default(120).describe("dry-replay: the rehearsal into ephemeral local doubles, start to verify."),
+        preflightSeconds: z.number().int().min(1).max(600).default(60).describe("preflight: runner hosts, the event store and the log's streams, right before the wipe."),
         wipeSeconds: z.number().int().min(1).max(3600).default(300).describe("wipe: health of every runner host, the parallel wipe, and the empty check."),
         startSeconds: z.number().int().min(1).max(3600).default(60).describe("start: until the SpiveProdBootstrap instance listens and answers health."),
         consumeSeconds: z.number().int().min(1).max(7200).default(900).describe("wait: until the instance has consumed the whole log."),
@@ -244,6 +246,13 @@ export const BootstrapConfig = z
       })
       .prefault({})
       .describe("Bounded timeout of every bootstrap phase, in seconds."),
+    leaseTtlSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(600)
+      .default(60)
+      .describe("Time-to-live of the bootstrap lease on the runner hosts, renewed every third of it while a run lives: a driver that dies blocks the next run for at most this long."),
   })
   .describe("The prod0 bootstrap.");
 

@@ -5,6 +5,7 @@ import { ContractCallError } from "../bootstrap/contracts/http";
 import { LISTENING_PREFIX, type ConsumeState, type Progress } from "../bootstrap/contracts/instance-api";
 import { readLogEvents } from "../bootstrap/log/validate";
 import type { BootstrapEvent } from "../bootstrap/log/schema";
+import { sha256OfFile } from "../bootstrap/driver/pin";
 import { HttpError, startJsonServer, type StartedServer } from "./http-server";
 
 /**
@@ -60,6 +61,10 @@ export interface BootstrapInstanceOptions {
   readonly crash: () => void;
   /** Writes a line to stdout (the listening line). */
   readonly print: (line: string) => void;
+  /** The run id holding the target's lease (`SPIVE_BOOTSTRAP_LEASE`), sent with every runner call that changes state. */
+  readonly lease?: string;
+  /** The SHA-256 the driver pinned the log with (`SPIVE_BOOTSTRAP_LOG_SHA256`); a log file with another digest is refused. */
+  readonly logSha256?: string;
 }
 
 /** How many CreateInstance calls may be in flight at once. */
@@ -163,7 +168,7 @@ export class BootstrapInstanceDouble {
 
   private runner(url: string): RunnerClient {
     let c = this.runners.get(url);
-    if (!c) this.runners.set(url, (c = httpRunnerClient(url)));
+    if (!c) this.runners.set(url, (c = httpRunnerClient(url, this.opts.lease)));
     return c;
   }
 
@@ -196,6 +201,10 @@ export class BootstrapInstanceDouble {
 
   private async consume(): Promise<void> {
     try {
+      if (this.opts.logSha256) {
+        const digest = await sha256OfFile(this.opts.logFile);
+        if (digest !== this.opts.logSha256) throw new Error(`The log ${this.opts.logFile} has sha256 ${digest}; the driver validated and pinned ${this.opts.logSha256}. Nothing was consumed.`);
+      }
       this.lastPosition = countLines(this.opts.logFile);
       if (this.opts.fault) this.faultPosition = faultPosition(this.opts.fault.fraction, this.lastPosition);
       this.state = "consuming";

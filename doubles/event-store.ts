@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CreateStreamRequest, type StoredStream } from "../bootstrap/contracts/event-store-api";
+import { parseStreamsFile, probeWritable } from "./store-file";
 import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
 /**
@@ -38,19 +39,7 @@ export class EventStoreDouble {
   async start(): Promise<string> {
     fs.mkdirSync(this.dir, { recursive: true });
     if (fs.existsSync(this.file)) {
-      const lines = fs.readFileSync(this.file, "utf8").split("\n");
-      lines.forEach((line, i) => {
-        if (line.trim() === "") return;
-        let s: StoredStream;
-        try {
-          s = JSON.parse(line) as StoredStream;
-        } catch {
-          // A torn last line (the store died mid-append) is dropped: the append was never acknowledged.
-          if (i === lines.length - 1 || lines.slice(i + 1).every((l) => l.trim() === "")) return;
-          throw new Error(`${this.file}:${i + 1}: expected one JSON stream per line, got ${JSON.stringify(line.slice(0, 60))}.`);
-        }
-        if (!this.streams.has(s.gid)) this.streams.set(s.gid, s);
-      });
+      for (const [gid, s] of parseStreamsFile(this.file, fs.readFileSync(this.file, "utf8"))) this.streams.set(gid, s);
     }
     this.server = await startJsonServer((req) => this.handle(req), this.port);
     return this.server.url;
@@ -63,6 +52,14 @@ export class EventStoreDouble {
 
   private handle(req: JsonRequest) {
     if (req.path === "/v1/health" && req.method === "GET") return { status: 200, body: { ok: true, streams: this.streams.size } };
+    if (req.path === "/v1/probe" && req.method === "POST") {
+      try {
+        probeWritable(this.dir);
+      } catch (err) {
+        throw new HttpError(503, (err as Error).message);
+      }
+      return { status: 200, body: { writable: true } };
+    }
     if (req.path === "/v1/streams" && req.method === "GET") return { status: 200, body: { streams: [...this.streams.values()] } };
     const m = /^\/v1\/streams\/([^/]+)$/.exec(req.path);
     if (m && req.method === "PUT") {

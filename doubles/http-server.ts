@@ -32,6 +32,8 @@ export interface JsonRequest {
   readonly body: unknown;
   /** Fires when the client goes away (long polls stop waiting). */
   readonly closed: AbortSignal;
+  /** The request headers (lower-case names). */
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 /** A handler's answer: a status and a JSON body. */
@@ -98,7 +100,7 @@ export function startJsonServer(handler: JsonHandler, port = 0, host = "127.0.0.
       try {
         const url = new URL(req.url ?? "/", "http://localhost");
         const body = await readBody(req);
-        const answer = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, body, closed: closed.signal });
+        const answer = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, body, closed: closed.signal, headers: req.headers });
         send(answer.status, answer.body);
       } catch (err) {
         if (err instanceof HttpError) send(err.status, { error: err.message });

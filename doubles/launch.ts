@@ -57,7 +57,7 @@ export function launchDouble(role: LaunchedDouble["role"], args: readonly string
       reject(err);
     };
     child.once("error", (err) => fail(new Error(`Cannot start the ${role} double: ${err.message}.`)));
-    child.once("exit", (code, signal) => fail(new Error(`The ${role} double exited (${signal ?? `code ${code}`}) before it listened${opts.logFile ? `; see ${opts.logFile}` : ""}.`)));
+    child.once("exit", (code, signal) => fail(new Error(`The ${role} double exited (${signal ?? `code ${code}`}) before it listened${opts.logFile ? `: ${lastLine(opts.logFile)} (see ${opts.logFile})` : ""}.`)));
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString("utf8");
       const line = out.split("\n").find((l) => l.startsWith(prefix));
@@ -69,6 +69,16 @@ export function launchDouble(role: LaunchedDouble["role"], args: readonly string
       resolve({ role, pid: child.pid!, url: line.slice(prefix.length).trim() });
     });
   });
+}
+
+/** The last non-empty line of a log file (what a double said before it died), or a note that there is none. */
+function lastLine(file: string): string {
+  try {
+    const lines = fs.readFileSync(file, "utf8").trim().split("\n");
+    return lines[lines.length - 1]!.trim() || "it said nothing";
+  } catch {
+    return "it said nothing";
+  }
 }
 
 /** Sends `signal` to the process group of `pid` (falls back to the process); false when it is already gone. */

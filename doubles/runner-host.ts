@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { diesWithParent } from "../bootstrap/driver/parent-death";
 import { StartInstanceRequest, type RunnerInstance } from "../bootstrap/contracts/runner-api";
+import { LeaseTable } from "./lease";
 import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
 /**
@@ -64,8 +65,12 @@ export class RunnerHostDouble {
   private readonly slots = new Map<string, Slot>();
   private server: StartedServer | undefined;
   private served = 0;
+  /** The bootstrap lease this host grants (one run at a time). */
+  readonly lease: LeaseTable;
 
-  constructor(private readonly opts: RunnerHostOptions) {}
+  constructor(private readonly opts: RunnerHostOptions) {
+    this.lease = new LeaseTable(opts.name);
+  }
 
   /** How many API requests the host has received (tests prove that previews make none). */
   get requests(): number {
@@ -119,6 +124,10 @@ export class RunnerHostDouble {
     if (req.path === "/v1/health" && req.method === "GET") {
       return { status: 200, body: { ok: true, host: name, zones: [...this.opts.zones], instances: this.slots.size } };
     }
+    const leased = this.lease.handle(req);
+    if (leased) return leased;
+    // Every state-changing call must belong to the run holding the lease, if one does.
+    if (req.method !== "GET") this.lease.admit(req);
     if (req.path === "/v1/instances") {
       if (req.method === "GET") return { status: 200, body: { host: name, instances: this.list() } };
       if (req.method === "DELETE") return this.wipe();

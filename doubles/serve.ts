@@ -1,9 +1,12 @@
 import { Command } from "commander";
 import * as fs from "node:fs";
 import { parseBinding, type Binding } from "../bootstrap/contracts/binding";
+import { LEASE_ENV } from "../bootstrap/contracts/lease-api";
+import { LOG_SHA256_ENV } from "../bootstrap/driver/pin";
 import { BootstrapInstanceDouble, INSTANCE_FAULT_ENV, instanceFaultFor } from "./bootstrap-instance";
 import { EventStoreDouble } from "./event-store";
 import { parseListen } from "./http-server";
+import { writePidFile } from "./pid-file";
 import { RunnerHostDouble } from "./runner-host";
 
 /**
@@ -47,7 +50,7 @@ function onTerminate(stop: () => Promise<void>): void {
 export const EXIT_WITH_PARENT_ENV = "SPIVE_EXIT_WITH_PARENT";
 
 /** Runs the runner host double until SIGTERM. */
-export async function runnerHostMain(opts: { name: string; zones: string; listen: string; refuse?: string; dieOnWipe?: boolean; wipeDelayMs?: string; stopGraceMs?: string }): Promise<void> {
+export async function runnerHostMain(opts: { name: string; zones: string; listen: string; refuse?: string; dieOnWipe?: boolean; wipeDelayMs?: string; stopGraceMs?: string; pidFile?: string }): Promise<void> {
   const { host, port } = parseListen(opts.listen);
   const zones = opts.zones.split(",").map((z) => z.trim()).filter(Boolean);
   if (zones.length === 0) throw new Error(`--zones: expected a comma-separated list of zones, got "${opts.zones}".`);
@@ -56,6 +59,8 @@ export async function runnerHostMain(opts: { name: string; zones: string; listen
     zones,
     host,
     port,
+    // Its instances die with it, even when it is killed with SIGKILL alone (not its process group).
+    instancesDieWithProcess: true,
     stopGraceMs: opts.stopGraceMs ? Number(opts.stopGraceMs) : undefined,
     faults: {
       refuse: opts.refuse ? opts.refuse.split(",") : undefined,
@@ -67,15 +72,18 @@ export async function runnerHostMain(opts: { name: string; zones: string; listen
     },
   });
   onTerminate(() => double.close());
+  // Recorded before it serves, so whoever stops the target finds it.
+  if (opts.pidFile) writePidFile(opts.pidFile, "runner-host", opts.name);
   const url = await double.start();
   process.stdout.write(`${listeningPrefix("runner-host")}${url}\n`);
 }
 
 /** Runs the event store double until SIGTERM. */
-export async function eventStoreMain(opts: { dir: string; listen: string }): Promise<void> {
+export async function eventStoreMain(opts: { dir: string; listen: string; pidFile?: string }): Promise<void> {
   const { port } = parseListen(opts.listen);
   const store = new EventStoreDouble(opts.dir, port);
   onTerminate(() => store.close());
+  if (opts.pidFile) writePidFile(opts.pidFile, "event-store", "event-store");
   const url = await store.start();
   process.stdout.write(`${listeningPrefix("event-store")}${url}\n`);
 }
@@ -107,6 +115,8 @@ export async function bootstrapInstanceMain(opts: { log: string; binding: string
     fault,
     crash: () => process.exit(70),
     print: (line) => process.stdout.write(`${line}\n`),
+    lease: process.env[LEASE_ENV] || undefined,
+    logSha256: process.env[LOG_SHA256_ENV] || undefined,
   });
   onTerminate(() => instance.close());
   await instance.start();
@@ -132,11 +142,13 @@ export function addServeCommands(program: Command): void {
     .option("--die-on-wipe", "fault: die in the middle of a wipe")
     .option("--wipe-delay-ms <ms>", "fault: a slow wipe")
     .option("--stop-grace-ms <ms>", "SIGTERM to SIGKILL grace for instances")
+    .option("--pid-file <file>", "write its pid and process group there before it serves")
     .action(runnerHostMain);
   program
     .command("event-store")
     .description("The durable local event store double.")
     .requiredOption("--dir <dir>", "where the streams are kept")
+    .option("--pid-file <file>", "write its pid and process group there before it serves")
     .option("--listen <addr>", "loopback address", "127.0.0.1:0")
     .action(eventStoreMain);
   program

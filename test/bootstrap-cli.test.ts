@@ -41,8 +41,8 @@ describe("bootstrap run (CLI)", () => {
   });
 
   it("sums a successful run up in one line", () => {
-    const line = describeResult("dev-0", { lastPosition: 17, instances: 2, phaseMs: { validate: 500, wait: 1000 }, wipe: [], wipeWallMs: 0, stopDelayMs: 4, stopDoneMs: 30 });
-    expect(line).toBe("bootstrap of dev-0 done in 1.5 s: 2 instances running, log consumed to position 17, instance stopped 4 ms after its last event.\n");
+    const line = describeResult("dev-0", { runId: "ci-42-1", logSha256: "ab".repeat(32), lastPosition: 17, instances: 2, phaseMs: { validate: 500, wait: 1000 }, wipe: [], wipeWallMs: 0, stopDelayMs: 4, stopDoneMs: 30 });
+    expect(line).toBe(`bootstrap of dev-0 done in 1.5 s: 2 instances running, log consumed to position 17, instance stopped 4 ms after its last event; run ci-42-1, log sha256 ${"ab".repeat(32)}.\n`);
   });
 
   it.each([

@@ -151,6 +151,6 @@ describe("binding and knobs", () => {
     expect(() => instanceFaultFor("run:crash@0", "x")).toThrow(/expected a fraction in \(0, 1\]/);
     const config = loadStackConfig("prod0")["spive:bootstrap"]!;
     expect(driverTimeouts(config, ["wait=3"]).consumeSeconds).toBe(3);
-    expect(() => driverTimeouts(config, ["nap=3"])).toThrow(/--timeout: expected <phase>=<seconds> with a phase among validate, dry-replay, wipe, start, wait, stop, verify/);
+    expect(() => driverTimeouts(config, ["nap=3"])).toThrow(/--timeout: expected <phase>=<seconds> with a phase among validate, lease, dry-replay, preflight, wipe, start, wait, stop, verify/);
   });
 });

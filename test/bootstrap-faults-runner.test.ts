@@ -24,7 +24,7 @@ async function expectNextRunSucceeds(log: string, expected: number): Promise<voi
 describe("runner faults", () => {
   const log = h.log("faults", 6);
 
-  it("a runner host down before the wipe: phase wipe names the host, and nothing was wiped", async () => {
+  it("a runner host down before the wipe: phase lease (the first contact) names the host, and nothing was wiped", async () => {
     await h.up("dev-0r");
     const ok = await h.run("dev-0r", log);
     expect(ok.ok, ok.ok ? "" : ok.error.message).toBe(true);
@@ -36,10 +36,10 @@ describe("runner faults", () => {
     const r = await h.run("dev-0r", log);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.error.phase).toBe("wipe");
+    expect(r.error.phase).toBe("lease");
     expect(r.error.host).toBe(HOST_C);
-    expect(r.error.message).toMatch(new RegExp(`^bootstrap failed in phase wipe \\(runner host ${HOST_C}\\): the runner host is unreachable before the wipe, nothing was wiped: GET http://127\\.0\\.0\\.1:\\d+/v1/health could not reach the host`));
-    expect(r.ms).toBeLessThan(seconds("dry-replay") * 1000 + seconds("wipe") * 1000 + 10_000);
+    expect(r.error.message).toMatch(new RegExp(`^bootstrap failed in phase lease \\(runner host ${HOST_C}\\): the runner host did not grant the bootstrap lease, nothing was touched: PUT http://127\\.0\\.0\\.1:\\d+/v1/lease could not reach the host`));
+    expect(r.ms).toBeLessThan(seconds("validate") * 1000 + seconds("lease") * 1000 + 10_000);
     expect(alive(r.pids)).toEqual([]);
     // The live host was not wiped.
     const after = await h.status("dev-0r");

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Binding } from "../bootstrap/contracts/binding";
-import { runBootstrap, type DriverResult } from "../bootstrap/driver/driver";
+import { runBootstrap, type DriverEvent, type DriverOptions, type DriverResult } from "../bootstrap/driver/driver";
 import { BootstrapPhaseError } from "../bootstrap/driver/errors";
 import { parseCommand } from "../bootstrap/driver/instance-process";
 import { installationStatus, type InstallationStatus } from "../bootstrap/driver/status";
@@ -21,7 +21,7 @@ import { isAlive } from "../doubles/launch";
  */
 
 /** Phase timeouts for tests: short enough that a broken run fails fast, long enough for 2 busy cores. */
-export const TEST_TIMEOUTS = ["validate=20", "dry-replay=45", "wipe=15", "start=25", "wait=30", "stop=10", "verify=15"];
+export const TEST_TIMEOUTS = ["validate=20", "lease=20", "dry-replay=45", "preflight=20", "wipe=15", "start=25", "wait=30", "stop=10", "verify=15"];
 
 /** The zones of the prod0 stack. */
 export const ZONES = ["europe-west1-b", "europe-west1-c"];
@@ -64,7 +64,11 @@ export class Harness {
   }
 
   /** Runs the bootstrap driver against `target`; never rejects. */
-  async run(target: DevTarget, logFile: string, opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener } = {}): Promise<RunOutcome> {
+  async run(
+    target: DevTarget,
+    logFile: string,
+    opts: { env?: NodeJS.ProcessEnv; timeouts?: string[]; signal?: AbortSignal; binding?: Binding; tunnel?: TunnelOpener; runId?: string; leaseTtlSeconds?: number; report?: (e: DriverEvent) => void; runnerClient?: DriverOptions["runnerClient"]; tempRoot?: string } = {},
+  ): Promise<RunOutcome> {
     const pids: number[] = [];
     const t0 = Date.now();
     const resolved = resolveTarget(target, { logFile, env: { SPIVE_STATE_DIR: this.root } });
@@ -80,8 +84,13 @@ export class Harness {
         cwd: REPO_ROOT,
         env: { ...process.env, ...opts.env },
         signal: opts.signal,
+        runId: opts.runId,
+        runnerClient: opts.runnerClient,
+        tempRoot: opts.tempRoot,
+        leaseTtlSeconds: opts.leaseTtlSeconds,
         report: (e) => {
           if (e.type === "instance" && e.pid !== undefined) pids.push(e.pid);
+          opts.report?.(e);
         },
       });
       return { ok: true, result, pids, ms: Date.now() - t0 };

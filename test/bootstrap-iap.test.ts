@@ -14,8 +14,8 @@ import { runCommand } from "./helpers/cli";
 // prod0's runner hosts are reached over IAP: the driver opens one
 // `gcloud compute start-iap-tunnel` per host (here a fake gcloud forwarding to
 // the dev-0r doubles), binds the run to the loopback ends, and closes every
-// tunnel afterwards. A tunnel that does not open fails the wipe phase naming
-// the host, before anything is wiped.
+// tunnel afterwards. A tunnel that does not open fails the lease phase (the
+// run's first contact with the hosts) naming the host, before anything is wiped.
 
 const h = new Harness();
 const FAKE_GCLOUD = [process.execPath, path.join(__dirname, "bootstrap-fake-gcloud.js")];
@@ -56,7 +56,7 @@ describe("IAP tunnels to the runner hosts", () => {
     expect(alive(opened.map((t) => t.pid))).toEqual([]);
   });
 
-  it("a tunnel that does not open fails phase wipe naming the host, and nothing is wiped", async () => {
+  it("a tunnel that does not open fails phase lease (the first contact) naming the host, and nothing is wiped", async () => {
     const before = await h.status("dev-0r");
     process.env.FAKE_IAP_FAIL = names[1];
     fs.rmSync(tunnelLog, { force: true });
@@ -65,7 +65,7 @@ describe("IAP tunnels to the runner hosts", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.message).toBe(
-      `bootstrap failed in phase wipe (runner host ${names[1]}): could not open the IAP tunnel to port 7070 (gcloud exited with code 1: ERROR: (gcloud.compute.start-iap-tunnel) Error while connecting [4033: 'not authorized'].)`,
+      `bootstrap failed in phase lease (runner host ${names[1]}): could not open the IAP tunnel to port 7070 (gcloud exited with code 1: ERROR: (gcloud.compute.start-iap-tunnel) Error while connecting [4033: 'not authorized'].)`,
     );
     expect((await h.status("dev-0r")).instances).toEqual(before.instances);
     expect(alive(tunnels().map((t) => t.pid))).toEqual([]);

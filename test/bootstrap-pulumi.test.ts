@@ -96,7 +96,7 @@ describe("the ProdBootstrap component", () => {
   it("gives Pulumi a create timeout covering every phase", () => {
     const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store }, config, "r", "d");
     const t = config.timeouts;
-    const sum = t.validateSeconds + t.dryReplaySeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds;
+    const sum = t.validateSeconds + t.leaseSeconds + t.dryReplaySeconds + t.preflightSeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds;
     expect(Number(plan.createTimeout.replace(/s$/, ""))).toBeGreaterThan(sum);
   });
 });

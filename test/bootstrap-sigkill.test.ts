@@ -71,18 +71,22 @@ async function until<T>(what: string, ms: number, probe: () => T | undefined): P
 }
 
 const h = new Harness();
-beforeAll(() => h.up("dev-0r"));
+beforeAll(async () => {
+  await h.up("dev-0r");
+  await h.up("dev-0");
+});
 afterAll(() => h.dispose());
 
 describe.runIf(process.platform === "linux")("SIGKILL to the driver during the dry replay leaves no process behind", () => {
+  // One target per case: a killed driver keeps its target leased until the lease lapses (docs/bootstrap.md).
   it.each([
-    ["in the driver's process", 8],
-    ["in their own processes", IN_PROCESS_MAX_INSTANCES + 4],
-  ])("rehearsal doubles %s (%i instances)", async (_where, instances) => {
+    ["in the driver's process", 8, "dev-0r"],
+    ["in their own processes", IN_PROCESS_MAX_INSTANCES + 4, "dev-0"],
+  ])("rehearsal doubles %s (%i instances)", async (_where, instances, target) => {
     // Instance ids unique to this run, to find every instance it started, even one started after the snapshot below.
     const prefix = `sigkill${instances}-${process.pid}`;
     const log = h.log(`sigkill-${instances}`, instances, prefix);
-    const driver = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "bootstrap", "run", "--target", "dev-0r", "--log", log, ...TEST_TIMEOUTS.flatMap((t) => ["--timeout", t])], {
+    const driver = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "bootstrap", "run", "--target", target, "--log", log, ...TEST_TIMEOUTS.flatMap((t) => ["--timeout", t])], {
       cwd: REPO_ROOT,
       // The rehearsal's instance stops at 90 % of the log and hangs: instances run on the rehearsal doubles.
       env: { ...process.env, SPIVE_STATE_DIR: h.root, [INSTANCE_FAULT_ENV]: "dry-replay:hang@0.9" },

@@ -8,6 +8,7 @@ import {
   type StartInstanceRequest,
 } from "./runner-api";
 import { InstanceHealth, Progress } from "./instance-api";
+import { LEASE_HEADER } from "./lease-api";
 import { CreateStreamResponse, StreamList, type CreateStreamRequest } from "./event-store-api";
 
 /**
@@ -48,14 +49,18 @@ export interface EventStoreClient {
   list(o?: Opts): Promise<StreamList>;
 }
 
-/** The HTTP runner client of the host at `url`. */
-export function httpRunnerClient(url: string): RunnerClient {
+/**
+ * The HTTP runner client of the host at `url`. With `lease` (a run id), every
+ * state-changing call carries it in the `x-spive-lease` header.
+ */
+export function httpRunnerClient(url: string, lease?: string): RunnerClient {
+  const headers = lease ? { [LEASE_HEADER]: lease } : undefined;
   return {
     health: (o) => callJson(url, "v1/health", RunnerHealth, o),
     list: (o) => callJson(url, "v1/instances", InstanceList, o),
-    start: (id, spec, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StartInstanceResponse, { ...o, method: "PUT", body: spec }),
-    stop: (id, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StopInstanceResponse, { ...o, method: "DELETE" }),
-    wipe: (o) => callJson(url, "v1/instances", WipeResponse, { ...o, method: "DELETE" }),
+    start: (id, spec, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StartInstanceResponse, { ...o, method: "PUT", body: spec, headers }),
+    stop: (id, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StopInstanceResponse, { ...o, method: "DELETE", headers }),
+    wipe: (o) => callJson(url, "v1/instances", WipeResponse, { ...o, method: "DELETE", headers }),
   };
 }
 

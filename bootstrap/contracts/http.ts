@@ -33,6 +33,8 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Cancels the call. */
   readonly signal?: AbortSignal;
+  /** Extra request headers (e.g. the bootstrap lease, `x-spive-lease`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -63,7 +65,7 @@ export function callJson<S extends z.ZodType>(base: string, path: string, schema
       {
         method: opts.method ?? "GET",
         agent: false,
-        headers: { accept: "application/json", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
+        headers: { accept: "application/json", ...opts.headers, ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
       },
       (res) => {
         const chunks: Buffer[] = [];

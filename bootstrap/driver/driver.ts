@@ -1,14 +1,19 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { hostForInstance, type Binding, type BoundRunnerHost } from "../contracts/binding";
 import { httpInstanceClient, httpRunnerClient, type InstanceClient, type RunnerClient } from "../contracts/clients";
 import type { Progress } from "../contracts/instance-api";
+import { LEASE_ENV } from "../contracts/lease-api";
+import { httpLeaseClient, type LeaseClient } from "../contracts/lease-client";
 import type { RunnerInstance } from "../contracts/runner-api";
+import { httpStoreProbe, type StoreProbeClient } from "../contracts/store-probe";
 import { formatLogError } from "../log/errors";
 import type { BootstrapState } from "../log/reducer";
-import { validateLogFile } from "../log/validate";
 import { HostError, type PhaseName } from "./errors";
+import { DEFAULT_LEASE_TTL_SECONDS, holderOf, newRunId, TargetLease } from "./lease";
+import { assertPinned, LOG_SHA256_ENV, pinLog, type PinnedLog } from "./pin";
+import { assertCommandPresent, preflight } from "./preflight";
+import { makeOwnedTempDir, sweepStaleTempDirs } from "./temp-dirs";
 import { dryReplayIn } from "./dry-replay";
 import { describeExit, InstanceProcess, type StopReport } from "./instance-process";
 import { runPhase, type PhaseContext } from "./phase";
@@ -26,8 +31,12 @@ import type { OpenTunnels, TunnelOpener } from "./tunnels";
 
 /** Per-phase timeouts in seconds (the `spive:bootstrap.timeouts` block). */
 export interface DriverTimeouts {
-  /** validate */
+  /** validate (read once, validate, hash, pin) */
   readonly validateSeconds: number;
+  /** lease (tunnels, then the lease on every runner host) */
+  readonly leaseSeconds: number;
+  /** preflight (right before the wipe) */
+  readonly preflightSeconds: number;
   /** dry-replay (the whole rehearsal) */
   readonly dryReplaySeconds: number;
   /** wipe (health, wipe, check empty) */
@@ -72,12 +81,22 @@ export interface DriverOptions {
   readonly signal?: AbortSignal;
   /** Receives progress. */
   readonly report?: (e: DriverEvent) => void;
-  /** The runner client of a host (default: HTTP). */
-  readonly runnerClient?: (host: BoundRunnerHost) => RunnerClient;
+  /** The runner client of a host (default: HTTP); `lease` is the run id its state-changing calls must carry. */
+  readonly runnerClient?: (host: BoundRunnerHost, lease?: string) => RunnerClient;
   /** Opens tunnels to the runner hosts at the start of the wipe phase (prod0 over IAP); none by default. */
   readonly tunnel?: TunnelOpener;
   /** The instance client (default: HTTP). */
   readonly instanceClient?: (url: string) => InstanceClient;
+  /** The lease client of a host (default: HTTP). */
+  readonly leaseClient?: (host: BoundRunnerHost) => LeaseClient;
+  /** The preflight client of a local event store (default: HTTP). */
+  readonly storeProbe?: (url: string) => StoreProbeClient;
+  /** This run's id (default: `$SPIVE_BOOTSTRAP_RUN_ID` is the CLI's; else a fresh `<host>-<pid>-<time>-<random>`). */
+  readonly runId?: string;
+  /** Time-to-live of the lease in seconds (default 60; `spive:bootstrap.leaseTtlSeconds`). */
+  readonly leaseTtlSeconds?: number;
+  /** Where the run's temporary folders go (default: the OS's); stale ones of dead runs there are removed first. */
+  readonly tempRoot?: string;
   /**
    * The dry replay: rehearses the log against ephemeral local doubles and
    * resolves when it converged. Default: `dryReplayIn` (./dry-replay) with one runner host double per zone.
@@ -99,6 +118,10 @@ export interface ReplayReport {
 
 /** The outcome of a successful run. */
 export interface DriverResult {
+  /** This run's id (the lease's). */
+  readonly runId: string;
+  /** The SHA-256 of the log bytes validated and deployed. */
+  readonly logSha256: string;
   /** The log's last position. */
   readonly lastPosition: number;
   /** Instances running after the run. */
@@ -118,7 +141,9 @@ export interface DriverResult {
 /** The config key of each phase's timeout (`spive:bootstrap.timeouts`). */
 export const TIMEOUT_KEYS: Readonly<Record<PhaseName, keyof DriverTimeouts>> = {
   validate: "validateSeconds",
+  lease: "leaseSeconds",
   "dry-replay": "dryReplaySeconds",
+  preflight: "preflightSeconds",
   wipe: "wipeSeconds",
   start: "startSeconds",
   wait: "consumeSeconds",
@@ -126,52 +151,102 @@ export const TIMEOUT_KEYS: Readonly<Record<PhaseName, keyof DriverTimeouts>> = {
   verify: "verifySeconds",
 };
 
-/** Runs the whole bootstrap; rejects with one BootstrapPhaseError. */
+/**
+ * Runs the whole bootstrap; rejects with one BootstrapPhaseError. The log is
+ * read once and pinned (validate), the target leased (lease) before anything
+ * is touched, and everything the replay needs proved (dry-replay, preflight)
+ * before the wipe; the lease is released with the outcome at the end.
+ */
 export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
   const report = opts.report ?? (() => undefined);
+  const runId = opts.runId ?? newRunId();
+  const startedAt = new Date().toISOString();
   const phaseMs: Partial<Record<PhaseName, number>> = {};
+  // Another run taking the lease over stops this one at once, like an interruption.
+  let lease: TargetLease | undefined;
+  const leaseLost = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, leaseLost.signal]) : leaseLost.signal;
   const phase: PhaseRunner = async (name, work, note) => {
+    lease?.enter(name);
     report({ type: "phase-start", phase: name, rehearsal: false });
     const t0 = Date.now();
     // Stopping the instance must run even after an interruption: it is not tied to the driver's signal.
-    const v = await runPhase(name, opts.timeouts[TIMEOUT_KEYS[name]], TIMEOUT_KEYS[name], name === "stop" ? undefined : opts.signal, work);
+    const v = await runPhase(name, opts.timeouts[TIMEOUT_KEYS[name]], TIMEOUT_KEYS[name], name === "stop" ? undefined : signal, work);
     phaseMs[name] = Date.now() - t0;
     report({ type: "phase-end", phase: name, rehearsal: false, ms: phaseMs[name]!, note: note?.(v) });
     return v;
   };
 
-  const { state, lastPosition } = await phase("validate", () => validate(opts), (v) => `${v.lastPosition} events, ${v.state.instances.size} instances`);
-
-  await phase(
-    "dry-replay",
-    async (ctx) => {
-      const dry = opts.dryReplay ?? ((r, c) => dryReplayIn(opts.zones, state.instances.size, r, c));
-      const rehearse = (binding: Binding, inner: PhaseContext) => replay(opts, binding, state, lastPosition, inner, true);
-      // The rehearsal and the preflight of the real binding run side by side; both must pass, and both have ended when the phase does.
-      const [rehearsal, check] = await Promise.allSettled([dry(rehearse, ctx), checkBinding(opts, ctx)]);
-      if (rehearsal.status === "rejected") throw rehearsal.reason;
-      if (check.status === "rejected") throw check.reason;
-      return rehearsal.value;
-    },
-    (r) => `converged: ${r.instances} instances running in the rehearsal`,
-  );
-
+  for (const dir of sweepStaleTempDirs(opts.tempRoot)) report({ type: "detail", message: `removed ${dir}, left behind by a bootstrap run that died` });
+  const runDir = makeOwnedTempDir("spive-run-", opts.tempRoot);
   let tunnels: OpenTunnels | undefined;
+  let failure: unknown;
   try {
+    const pinned = await phase("validate", () => validate(opts, runDir), (p) => `${p.summary.lastPosition} events, ${p.summary.state.instances.size} instances, sha256 ${p.sha256}`);
+    const { state, lastPosition } = pinned.summary;
+    // From here on, every reader of the log gets the private copy and its digest, never the original path.
+    const pinnedOpts: DriverOptions = { ...opts, logFile: pinned.file, env: { ...(opts.env ?? process.env), [LOG_SHA256_ENV]: pinned.sha256 } };
+
     let binding = opts.binding;
-    const wipe = await phase(
-      "wipe",
+    lease = await phase(
+      "lease",
       async (ctx) => {
         if (opts.tunnel) {
           tunnels = await opts.tunnel(binding, ctx);
           binding = tunnels.binding;
         }
-        return wipeRunnerHosts(binding.runnerHosts, (h) => runnerOf(opts, h), ctx);
+        const leaseOf = opts.leaseClient ?? ((h: BoundRunnerHost) => httpLeaseClient(h.url));
+        return TargetLease.acquire(
+          {
+            hosts: binding.runnerHosts,
+            client: leaseOf,
+            holder: holderOf(runId, startedAt),
+            ttlSeconds: opts.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS,
+            logSha256: pinned.sha256,
+            phase: "lease",
+            report: (message) => report({ type: "detail", message }),
+          },
+          ctx,
+        );
       },
+      (l) => `run ${runId} holds ${binding.runnerHosts.length} runner host${binding.runnerHosts.length === 1 ? "" : "s"} until ${l.expiresAt}, renewed while it runs`,
+    );
+    lease.lost.addEventListener("abort", () => leaseLost.abort(lease!.lost.reason), { once: true });
+    const leased: DriverOptions = { ...pinnedOpts, env: { ...pinnedOpts.env, [LEASE_ENV]: runId } };
+
+    await phase(
+      "dry-replay",
+      async (ctx) => {
+        assertCommandPresent(opts.instanceCommand, opts.cwd, opts.env ?? process.env);
+        const dry = opts.dryReplay ?? ((r, c) => dryReplayIn(opts.zones, state.instances.size, r, c, opts.tempRoot));
+        const rehearse = (b: Binding, inner: PhaseContext) => replay(pinnedOpts, b, state, lastPosition, inner, true);
+        // The rehearsal and the preflight of the real binding run side by side; both must pass, and both have ended when the phase does.
+        const [rehearsal, check] = await Promise.allSettled([dry(rehearse, ctx), checkBinding(pinnedOpts, ctx)]);
+        if (rehearsal.status === "rejected") throw rehearsal.reason;
+        if (check.status === "rejected") throw check.reason;
+        return rehearsal.value;
+      },
+      (r) => `converged: ${r.instances} instances running in the rehearsal`,
+    );
+
+    await phase(
+      "preflight",
+      async (ctx) => {
+        await assertPinned(pinned);
+        return preflight({ binding, state, runner: (h) => runnerOf(leased, h, runId), store: opts.storeProbe ?? httpStoreProbe }, ctx);
+      },
+      (p) => `${p.hosts} runner host${p.hosts === 1 ? "" : "s"} healthy; event store ${p.store}: ${p.streamsAbsent} stream(s) to create, ${p.streamsPresent} already identical`,
+    );
+
+    const wipe = await phase(
+      "wipe",
+      (ctx) => wipeRunnerHosts(binding.runnerHosts, (h) => runnerOf(leased, h, runId), ctx),
       (w) => `${w.hosts.length} host${w.hosts.length === 1 ? "" : "s"} empty, ${w.hosts.reduce((n, h) => n + h.deleted, 0)} instance(s) deleted in ${w.wallMs} ms`,
     );
-    const real = await replayPhases(opts, binding, state, lastPosition, phase);
+    const real = await replayPhases(leased, binding, state, lastPosition, phase, runId, pinned);
     return {
+      runId,
+      logSha256: pinned.sha256,
       lastPosition,
       instances: real.instances,
       phaseMs,
@@ -180,23 +255,34 @@ export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
       stopDelayMs: real.doneAt !== null && real.stop?.sigtermAt ? real.stop.sigtermAt - real.doneAt : null,
       stopDoneMs: real.doneAt !== null && real.stop ? real.stop.exitedAt - real.doneAt : null,
     };
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
+    if (lease) {
+      const problems = await lease.release(failure === undefined ? "succeeded" : "failed", failure === undefined ? null : (failure as Error).message ?? String(failure));
+      for (const message of problems) report({ type: "detail", message });
+    }
     await tunnels?.close();
+    fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
 
-async function validate(opts: DriverOptions): Promise<{ state: BootstrapState; lastPosition: number }> {
-  const summary = await validateLogFile(opts.logFile, { zones: opts.zones, zonesSource: opts.zonesSource });
+async function validate(opts: DriverOptions, runDir: string): Promise<PinnedLog> {
+  const pinned = await pinLog(opts.logFile, runDir, { zones: opts.zones, zonesSource: opts.zonesSource });
+  const summary = pinned.summary;
   if (!summary.ok) {
     for (const e of summary.errors) opts.report?.({ type: "detail", message: formatLogError(e) });
     const more = summary.errorCount > 1 ? ` (and ${summary.errorCount - 1} more error${summary.errorCount > 2 ? "s" : ""})` : "";
     throw new Error(`the log is invalid, nothing was touched: ${formatLogError(summary.errors[0]!)}${more}`);
   }
-  return { state: summary.state, lastPosition: summary.lastPosition };
+  opts.report?.({ type: "detail", message: `log ${opts.logFile} pinned: ${pinned.bytes} bytes, sha256 ${pinned.sha256}; the run deploys exactly these bytes` });
+  return pinned;
 }
 
-function runnerOf(opts: DriverOptions, host: BoundRunnerHost): RunnerClient {
-  return (opts.runnerClient ?? ((h: BoundRunnerHost) => httpRunnerClient(h.url)))(host);
+/** The runner client of `host`; with `lease`, its state-changing calls carry the run id. */
+function runnerOf(opts: DriverOptions, host: BoundRunnerHost, lease?: string): RunnerClient {
+  return (opts.runnerClient ?? ((h: BoundRunnerHost, l?: string) => httpRunnerClient(h.url, l)))(host, lease);
 }
 
 /** Fails naming the first host whose promise rejected (and how many more did). */
@@ -249,14 +335,16 @@ export async function wipeRunnerHosts(hosts: readonly BoundRunnerHost[], client:
 type PhaseRunner = <T>(name: PhaseName, work: (ctx: PhaseContext) => Promise<T>, note?: (v: T) => string) => Promise<T>;
 
 /** The real run's start → wait → stop → verify, each its own phase; the instance is stopped always. */
-async function replayPhases(opts: DriverOptions, binding: Binding, state: BootstrapState, lastPosition: number, phase: PhaseRunner): Promise<ReplayReport> {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-bootstrap-"));
+async function replayPhases(opts: DriverOptions, binding: Binding, state: BootstrapState, lastPosition: number, phase: PhaseRunner, runId: string, pinned: PinnedLog): Promise<ReplayReport> {
+  const workDir = makeOwnedTempDir("spive-bootstrap-", opts.tempRoot);
   let proc: InstanceProcess | undefined;
   let stop: StopReport | null = null;
   let progress: Progress | undefined;
   let failure: unknown;
   try {
     const url = await phase("start", async (ctx) => {
+      // The copy the instance reads must still be the bytes validated.
+      await assertPinned(pinned);
       proc = startInstance(opts, binding, workDir);
       opts.report?.({ type: "instance", rehearsal: false, pid: proc.pid });
       return awaitListening(proc, ctx);
@@ -278,7 +366,7 @@ async function replayPhases(opts: DriverOptions, binding: Binding, state: Bootst
     fs.rmSync(workDir, { recursive: true, force: true });
   }
   if (failure !== undefined) throw failure;
-  const instances = await phase("verify", (ctx) => verify(opts, binding, state, ctx), (n) => `${n} instances running, exactly the log's`);
+  const instances = await phase("verify", (ctx) => verify(opts, binding, state, ctx), (n) => `${n} instances running, exactly the log's (id, process, zone, args, runner host); run ${runId}`);
   return { lastPosition, instances, doneAt: progress?.doneAt ?? null, stop };
 }
 
@@ -287,7 +375,7 @@ async function replayPhases(opts: DriverOptions, binding: Binding, state: Bootst
  * stop (always) and verify against `binding`, all under `ctx`.
  */
 export async function replay(opts: DriverOptions, binding: Binding, state: BootstrapState, lastPosition: number, ctx: PhaseContext, rehearsal: boolean): Promise<ReplayReport> {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-rehearsal-"));
+  const workDir = makeOwnedTempDir("spive-rehearsal-", opts.tempRoot);
   const proc = startInstance(opts, binding, workDir);
   opts.report?.({ type: "instance", rehearsal, pid: proc.pid });
   let progress: Progress | undefined;
@@ -309,7 +397,7 @@ export async function replay(opts: DriverOptions, binding: Binding, state: Boots
  * dry replay fails with its sentence.
  */
 async function checkBinding(opts: DriverOptions, ctx: PhaseContext): Promise<void> {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-check-"));
+  const workDir = makeOwnedTempDir("spive-check-", opts.tempRoot);
   const bindingFile = path.join(workDir, "binding.json");
   fs.writeFileSync(bindingFile, JSON.stringify(opts.binding, null, 2), { mode: 0o600 });
   const proc = new InstanceProcess(
@@ -378,21 +466,41 @@ async function stopInstance(proc: InstanceProcess, ctx: PhaseContext): Promise<S
   return proc.stop(Math.max(100, ctx.remainingMs() - 200));
 }
 
+/**
+ * Every runner host runs exactly the validated log's instances for it, each
+ * with the log's process, zone and args, reported by the host it belongs to,
+ * all running, and nothing else.
+ */
 async function verify(opts: DriverOptions, binding: Binding, state: BootstrapState, ctx: PhaseContext): Promise<number> {
   const hosts = binding.runnerHosts;
   const lists = await Promise.allSettled(hosts.map((h) => runnerOf(opts, h).list({ signal: ctx.signal, timeoutMs: ctx.remainingMs() })));
   firstHostFailure(hosts, lists, "the runner host did not list its instances");
   let running = 0;
   hosts.forEach((h, i) => {
-    const have = (lists[i] as PromiseFulfilledResult<{ instances: RunnerInstance[] }>).value.instances;
+    const answer = (lists[i] as PromiseFulfilledResult<{ host: string; instances: RunnerInstance[] }>).value;
+    const have = answer.instances;
+    // Listed by the host the binding places it on (missing or extra otherwise), and run by that very host.
     const expected = [...state.instances.values()].filter((x) => hostForInstance(binding, x.zone, x.id)?.name === h.name);
     const byId = new Map(have.map((x) => [x.id, x]));
     const missing = expected.filter((x) => byId.get(x.id)?.state !== "running").map((x) => x.id);
+    const differs: string[] = [];
+    for (const x of expected) {
+      const got = byId.get(x.id);
+      if (!got || got.state !== "running") continue;
+      const fields = [
+        got.process !== x.process ? `process ${JSON.stringify(got.process)} (log: ${JSON.stringify(x.process)})` : "",
+        got.zone !== x.zone ? `zone ${got.zone} (log: ${x.zone})` : "",
+        JSON.stringify(got.args) !== JSON.stringify(x.args) ? `args ${JSON.stringify(got.args).slice(0, 80)} (log: ${JSON.stringify(x.args).slice(0, 80)})` : "",
+        got.host !== answer.host ? `runner host ${JSON.stringify(got.host)} (listed by ${answer.host})` : "",
+      ].filter(Boolean);
+      if (fields.length > 0) differs.push(`${x.id} runs with ${fields.join(", ")}`);
+    }
     const expectedIds = new Set(expected.map((x) => x.id));
     const extra = have.filter((x) => !expectedIds.has(x.id)).map((x) => x.id);
-    if (missing.length > 0 || extra.length > 0) {
+    if (missing.length > 0 || extra.length > 0 || differs.length > 0) {
       const parts = [
         missing.length > 0 ? `${missing.length} of the log's instances are not running (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", …" : ""})` : "",
+        differs.length > 0 ? `${differs.length} instance(s) differ from the validated log (${differs.slice(0, 2).join("; ")}${differs.length > 2 ? "; …" : ""})` : "",
         extra.length > 0 ? `${extra.length} instance(s) not in the log are present (${extra.slice(0, 3).join(", ")})` : "",
       ].filter(Boolean);
       throw new HostError(h.name, `${parts.join("; ")}; expected exactly the log's ${expected.length} instance(s) for this host, running`);

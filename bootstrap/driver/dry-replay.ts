@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { EventStoreDouble } from "../../doubles/event-store";
 import { launchDouble, stopGroup, type LaunchedDouble } from "../../doubles/launch";
@@ -8,6 +7,7 @@ import { EXIT_WITH_PARENT_ENV } from "../../doubles/serve";
 import type { Binding } from "../contracts/binding";
 import type { ReplayReport } from "./driver";
 import type { PhaseContext } from "./phase";
+import { makeOwnedTempDir } from "./temp-dirs";
 
 /**
  * The dry replay: before prod-0 is touched, the log is replayed into
@@ -84,8 +84,8 @@ async function processDoubles(zones: readonly string[], dir: string): Promise<Re
  * IN_PROCESS_MAX_INSTANCES) and tears them down, whatever happened.
  * Resolves with the rehearsal's report; rejects with why it did not converge.
  */
-export async function dryReplayIn(zones: readonly string[], instances: number, rehearse: (binding: Binding, ctx: PhaseContext) => Promise<ReplayReport>, ctx: PhaseContext): Promise<ReplayReport> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-dry-replay-"));
+export async function dryReplayIn(zones: readonly string[], instances: number, rehearse: (binding: Binding, ctx: PhaseContext) => Promise<ReplayReport>, ctx: PhaseContext, tempRoot?: string): Promise<ReplayReport> {
+  const dir = makeOwnedTempDir("spive-dry-replay-", tempRoot);
   try {
     const doubles = await (instances > IN_PROCESS_MAX_INSTANCES ? processDoubles : inProcessDoubles)(zones, dir);
     try {

@@ -5,7 +5,7 @@
  */
 
 /** The phases of a bootstrap run, in order (verify runs after the instance is stopped). */
-export const PHASES = ["validate", "dry-replay", "wipe", "start", "wait", "stop", "verify"] as const;
+export const PHASES = ["validate", "lease", "dry-replay", "preflight", "wipe", "start", "wait", "stop", "verify"] as const;
 
 /** A phase name. */
 export type PhaseName = (typeof PHASES)[number];

@@ -1,5 +1,8 @@
+import * as os from "node:os";
 import type { Binding } from "../contracts/binding";
 import { httpRunnerClient } from "../contracts/clients";
+import type { LastRun, Lease } from "../contracts/lease-api";
+import { httpLeaseClient } from "../contracts/lease-client";
 import type { RunnerInstance } from "../contracts/runner-api";
 import type { TunnelOpener } from "./tunnels";
 
@@ -30,6 +33,63 @@ export interface InstallationStatus {
   readonly hosts: readonly HostStatus[];
   /** Every instance on every reachable host, by host then id. */
   readonly instances: readonly RunnerInstance[];
+  /** The last bootstrap run the runner hosts saw (null when none did), from their lease records. */
+  readonly lastBootstrap?: LastBootstrap | null;
+}
+
+/** The last bootstrap of an installation, as its runner hosts recorded it. */
+export interface LastBootstrap extends LastRun {
+  /** Whether a runner host still holds a live lease for it, and until when. */
+  readonly leaseExpiresAt: string | null;
+  /** True when the run did not finish: still running, or its driver died (a live lease whose driver on this machine is gone counts). */
+  readonly unfinished: boolean;
+  /** True when it got as far as the wipe (the installation was touched). */
+  readonly touched: boolean;
+}
+
+const TOUCHING_PHASES = new Set(["wipe", "start", "wait", "stop", "verify"]);
+
+function driverGone(run: LastRun): boolean {
+  if (run.holder.host !== os.hostname()) return false;
+  try {
+    process.kill(run.holder.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "EPERM";
+  }
+}
+
+/** Picks the newest run the hosts recorded and says whether it finished. */
+export function lastBootstrapOf(records: readonly { lease: Lease | null; last: LastRun | null }[]): LastBootstrap | null {
+  const runs = records.flatMap((r) => (r.last ? [r.last] : []));
+  if (runs.length === 0) return null;
+  const newest = runs.reduce((a, b) => (b.holder.startedAt > a.holder.startedAt ? b : a));
+  // The most advanced record of that run (hosts may have missed the last renewal).
+  const same = runs.filter((r) => r.holder.runId === newest.holder.runId);
+  const ended = same.find((r) => r.outcome === "succeeded" || r.outcome === "failed");
+  const run = ended ?? same[0]!;
+  const lease = records.find((r) => r.lease?.holder.runId === run.holder.runId)?.lease ?? null;
+  const gone = !ended && (run.outcome === "abandoned" || !lease || driverGone(run));
+  const outcome = ended ? ended.outcome : gone ? "abandoned" : "running";
+  return { ...run, outcome, leaseExpiresAt: lease?.expiresAt ?? null, unfinished: !ended, touched: TOUCHING_PHASES.has(run.phase) };
+}
+
+/** Whether the last bootstrap leaves the installation in doubt: it did not finish, or it failed after the wipe began. */
+export function bootstrapInDoubt(last: LastBootstrap | null | undefined): boolean {
+  return Boolean(last && (last.unfinished || (last.outcome === "failed" && last.touched)));
+}
+
+/** One line about the last bootstrap. */
+export function describeLastBootstrap(last: LastBootstrap | null | undefined): string {
+  if (!last) return "last bootstrap: none recorded by the runner hosts.";
+  const who = `driver on ${last.holder.host}, pid ${last.holder.pid}, started ${last.holder.startedAt}`;
+  const digest = last.logSha256 ? `, log sha256 ${last.logSha256}` : "";
+  if (last.outcome === "succeeded") return `last bootstrap: run ${last.holder.runId} succeeded at ${last.endedAt} (${who}${digest}).`;
+  if (last.outcome === "failed") {
+    return `last bootstrap: run ${last.holder.runId} failed in phase ${last.phase} at ${last.endedAt} (${who}): ${last.detail ?? "no reason recorded"}${last.touched ? " The installation may be partial: run the bootstrap again." : " Nothing was touched by it."}`;
+  }
+  if (last.outcome === "running") return `last bootstrap: run ${last.holder.runId} is running, in phase ${last.phase} (${who}${digest}; lease until ${last.leaseExpiresAt}); it did not finish yet.`;
+  return `last bootstrap: run ${last.holder.runId} did not finish: it stopped in phase ${last.phase} (${who}${digest}; its driver is gone${last.leaseExpiresAt ? `, its lease lapses at ${last.leaseExpiresAt}` : ""}).${last.touched ? " The installation may be partial: run the bootstrap again." : ""}`;
 }
 
 /** Lists every instance of every runner host of `binding`, in parallel, each call bounded by `timeoutMs`. */
@@ -42,7 +102,10 @@ export async function installationStatus(binding: Binding, timeoutMs = 5_000): P
       : { name: h.name, url: h.url, zones: h.zones, reachable: false, error: (a.reason as Error).message };
   });
   const instances = answers.flatMap((a) => (a.status === "fulfilled" ? a.value.instances : []));
-  return { target: binding.target, hosts, instances };
+  // What the hosts recorded of the last bootstrap (a host that does not answer is left out).
+  const leases = await Promise.allSettled(binding.runnerHosts.map((h) => httpLeaseClient(h.url).status({ timeoutMs })));
+  const lastBootstrap = lastBootstrapOf(leases.flatMap((l) => (l.status === "fulfilled" ? [l.value] : [])));
+  return { target: binding.target, hosts, instances, lastBootstrap };
 }
 
 /**
@@ -90,5 +153,6 @@ export function formatStatusTable(s: InstallationStatus): string {
   const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join("  ").trimEnd();
   const out = [`${s.target}: ${s.instances.length} instance(s) on ${s.hosts.filter((h) => h.reachable).length}/${s.hosts.length} runner host(s)`, line(head), ...rows.map(line)];
   for (const h of s.hosts) if (!h.reachable) out.push(`unreachable: ${h.name} (${h.url}): ${h.error}`);
+  if (s.lastBootstrap !== undefined) out.push(describeLastBootstrap(s.lastBootstrap));
   return `${out.join("\n")}\n`;
 }

@@ -51,7 +51,7 @@ export function logDigest(bytes: Buffer | string): string {
 export function planBootstrapRun(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore">, config: BootstrapConfig, runId: string, digest: string): BootstrapRunPlan {
   const binding = prod0Binding(outputs);
   const t = config.timeouts;
-  const total = t.validateSeconds + t.dryReplaySeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds + 60;
+  const total = t.validateSeconds + t.leaseSeconds + t.dryReplaySeconds + t.preflightSeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds + 60;
   return {
     command: BOOTSTRAP_RUN_COMMAND,
     environment: { [BINDING_ENV]: JSON.stringify(binding) },

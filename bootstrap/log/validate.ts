@@ -84,6 +84,18 @@ export async function validateLogFile(file: string = DEFAULT_LOG_FILE, opts: Val
   return validator.finish();
 }
 
+/**
+ * Validates a log given as a stream of byte chunks (the driver's pinned read:
+ * each chunk is hashed and copied as it is validated, so what is validated is
+ * exactly what is kept). Resolves with the summary; rejects when the stream does.
+ */
+export async function validateLogChunks(chunks: AsyncIterable<Buffer>, opts: ValidateOptions & { readonly displayName: string }): Promise<LogSummary> {
+  const { validator, splitter } = makeValidator(opts.displayName, opts);
+  for await (const chunk of chunks) splitter.push(chunk);
+  splitter.end();
+  return validator.finish();
+}
+
 /** Validates a whole log held in memory (bytes or text), through the same line core as files. */
 export function validateLogBuffer(data: Buffer | string, opts: ValidateOptions = {}): LogSummary {
   const { validator, splitter } = makeValidator(opts.displayName ?? "SpiveProdBootstrap.jsonl", opts);

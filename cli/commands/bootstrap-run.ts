@@ -7,9 +7,11 @@ import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bo
 import { HostError } from "../../bootstrap/driver/errors";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
 import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
-import { devDown, devUp, DEV_TARGETS, isDevTarget } from "../../doubles/dev";
+import { devDown, devUp, DEV_TARGETS, isDevTarget, type DevTarget } from "../../doubles/dev";
 import { bootstrapInstanceMain } from "../../doubles/serve";
 import { bootstrapCommandGroup } from "./bootstrap";
+import { RunId } from "../../bootstrap/contracts/lease-api";
+import { RUN_ID_ENV } from "../../bootstrap/driver/trigger";
 
 /**
  * `spive bootstrap run --target <prod0|dev-0|dev-0r>`: the bootstrap driver
@@ -65,7 +67,7 @@ export function progressPrinter(write: (s: string) => void, tty: boolean): (e: D
 /** One line summing up a successful run. */
 export function describeResult(target: string, r: DriverResult): string {
   const total = Object.values(r.phaseMs).reduce((a, b) => a + (b ?? 0), 0);
-  return `bootstrap of ${target} done in ${(total / 1000).toFixed(1)} s: ${r.instances} instances running, log consumed to position ${r.lastPosition}, instance stopped ${r.stopDelayMs ?? "?"} ms after its last event.\n`;
+  return `bootstrap of ${target} done in ${(total / 1000).toFixed(1)} s: ${r.instances} instances running, log consumed to position ${r.lastPosition}, instance stopped ${r.stopDelayMs ?? "?"} ms after its last event; run ${r.runId}, log sha256 ${r.logSha256}.\n`;
 }
 
 interface RunOptions {
@@ -77,6 +79,7 @@ interface RunOptions {
   up?: boolean;
   status?: boolean;
   reach?: string;
+  leaseTtl?: string;
 }
 
 async function runAction(opts: RunOptions): Promise<void> {
@@ -87,7 +90,7 @@ async function runAction(opts: RunOptions): Promise<void> {
   if (opts.up) {
     try {
       if (!isDevTarget(opts.target)) throw new Error(`--up: expected a local target (${DEV_TARGETS.join(", ")}), got "${opts.target}".`);
-      const { state, reused } = await devUp(opts.target);
+      const { state, reused } = await devUp(opts.target, { onNote: (m) => process.stderr.write(`${m}\n`) });
       for (const p of state.processes) process.stderr.write(`${opts.target}: ${reused ? "reusing" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
     } catch (err) {
       fail(`could not start the local doubles, nothing was bootstrapped: ${(err as Error).message}`);
@@ -100,6 +103,9 @@ async function runAction(opts: RunOptions): Promise<void> {
     resolved = resolveTarget(opts.target, { logFile: opts.log, bindingFile: opts.binding });
     timeouts = driverTimeouts(resolved.config, opts.timeout);
     if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
+    if (opts.leaseTtl !== undefined && !(/^[0-9]+$/.test(opts.leaseTtl) && Number(opts.leaseTtl) >= 5 && Number(opts.leaseTtl) <= 600)) throw new Error(`--lease-ttl: expected whole seconds from 5 to 600, got "${opts.leaseTtl}".`);
+    const runId = process.env[RUN_ID_ENV];
+    if (runId && !RunId.safeParse(runId).success) throw new Error(`${RUN_ID_ENV}: expected a run id of letters, digits, ".", "_", ":" and "-" (at most 128), got ${JSON.stringify(runId.slice(0, 140))}.`);
   } catch (err) {
     fail(`bootstrap failed in phase validate: ${(err as Error).message}`);
     return;
@@ -127,6 +133,8 @@ async function runAction(opts: RunOptions): Promise<void> {
       timeouts,
       instanceCommand: parseCommand(resolved.config.command),
       cwd: REPO_ROOT,
+      runId: process.env[RUN_ID_ENV] || undefined,
+      leaseTtlSeconds: opts.leaseTtl !== undefined ? Number(opts.leaseTtl) : resolved.config.leaseTtlSeconds,
       tunnel,
       signal: controller.signal,
       report: progressPrinter((s) => process.stderr.write(s), Boolean(process.stderr.isTTY)),
@@ -170,6 +178,7 @@ export function register(program: Command): void {
     .option("--reach <how>", "prod0 only: iap or direct (default: spive:bootstrap.reach)")
     .option("--up", "local targets: bring up the doubles first (or reuse the running ones)")
     .option("--status", "print the status table after a successful run")
+    .option("--lease-ttl <seconds>", "time-to-live of the bootstrap lease on the runner hosts (default: spive:bootstrap.leaseTtlSeconds)")
     .action(runAction);
   group
     .command("instance")
@@ -190,7 +199,7 @@ export function register(program: Command): void {
     .requiredOption("--target <target>", DEV_TARGETS.join(" or "))
     .action(async (o: { target: string }) => {
       try {
-        const { state, reused } = await devUp(target(o.target));
+        const { state, reused } = await devUp(target(o.target), { onNote: (m) => process.stderr.write(`${m}\n`) });
         for (const p of state.processes) process.stderr.write(`${reused ? "reused" : "started"} ${p.role} ${p.name} (pid ${p.pid}) on ${p.url}\n`);
       } catch (err) {
         process.stderr.write(`spive bootstrap doubles up: ${(err as Error).message}\n`);
@@ -202,14 +211,24 @@ export function register(program: Command): void {
     .description("Stop every double of the target (default: every local target) and every instance they run.")
     .option("--target <target>", DEV_TARGETS.join(" or "))
     .action(async (o: { target?: string }) => {
+      let targets: DevTarget[];
       try {
-        for (const t of o.target ? [target(o.target)] : DEV_TARGETS) {
-          const { stopped } = await devDown(t);
-          process.stderr.write(`${t}: stopped ${stopped} double(s) and the instances they ran.\n`);
-        }
+        targets = o.target ? [target(o.target)] : [...DEV_TARGETS];
       } catch (err) {
         process.stderr.write(`spive bootstrap doubles down: ${(err as Error).message}\n`);
         process.exitCode = 1;
+        return;
+      }
+      // Every target is stopped even when another one fails.
+      for (const t of targets) {
+        try {
+          const { stopped, problems } = await devDown(t);
+          for (const p of problems) process.stderr.write(`${t}: note: ${p}\n`);
+          process.stderr.write(`${t}: stopped ${stopped} double(s) and the instances they ran.\n`);
+        } catch (err) {
+          process.stderr.write(`spive bootstrap doubles down: ${t}: ${(err as Error).message}\n`);
+          process.exitCode = 1;
+        }
       }
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { HostError } from "../../bootstrap/driver/errors";
-import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
+import { bootstrapInDoubt, describeLastBootstrap, formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
 import { resolveTarget, TARGETS } from "../../bootstrap/driver/target";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
 
@@ -28,6 +28,11 @@ export function register(program: Command): void {
         const status = viaIap ? await withInterruption((signal) => tunnelledStatus(binding, iapTunnels(), { signal })) : await installationStatus(binding);
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatusTable(status));
         if (status.hosts.some((h) => !h.reachable)) process.exitCode = 1;
+        // A bootstrap that did not finish (or failed after its wipe) leaves the installation in doubt.
+        if (bootstrapInDoubt(status.lastBootstrap)) {
+          if (opts.json) process.stderr.write(`spive status: ${describeLastBootstrap(status.lastBootstrap)}\n`);
+          process.exitCode = 1;
+        }
       } catch (err) {
         if (err instanceof Interrupted) {
           process.stderr.write(`spive status: interrupted by ${err.signal}; every tunnel is closed\n`);
