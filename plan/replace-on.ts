@@ -163,3 +163,78 @@ export const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
 export function replaceOnPaths(type: string): readonly string[] {
   return REPLACE_ON[type] ?? [];
 }
+
+/**
+ * Inputs that place a resource's name in a namespace rather than change what
+ * it is: a change of one of them gives the replacement its own namespace, so
+ * it cannot collide with the resource it replaces under create-before-replace.
+ * Every type: the name itself, the project and the location; some types:
+ * their parent (a node pool's names are unique per cluster, a record set is
+ * identified by name and type in its zone, …).
+ */
+export const NAME_SCOPE: Readonly<Record<string, readonly string[]>> = {
+  "*": ["name", "namePrefix", "project", "region", "zone", "location"],
+  "gcp:container/nodePool:NodePool": ["cluster"],
+  "gcp:dns/recordSet:RecordSet": ["managedZone", "type"],
+  "gcp:compute/routerNat:RouterNat": ["router"],
+  "gcp:compute/perInstanceConfig:PerInstanceConfig": ["instanceGroupManager"],
+  "gcp:bigtable/table:Table": ["instanceName"],
+  "gcp:bigtable/appProfile:AppProfile": ["instance"],
+};
+
+/** The values at a dotted path (a list on the way yields one value per element); `undefined` ones are dropped. */
+export function valuesAt(value: unknown, path: string): unknown[] {
+  let cur: unknown[] = [value];
+  for (const seg of path.split(".")) {
+    const next: unknown[] = [];
+    for (const v of cur) {
+      const items = Array.isArray(v) ? v : [v];
+      for (const item of items) {
+        if (item !== null && typeof item === "object" && seg in (item as Record<string, unknown>)) next.push((item as Record<string, unknown>)[seg]);
+      }
+    }
+    cur = next;
+  }
+  return cur.filter((v) => v !== undefined);
+}
+
+/**
+ * The replace-only inputs a resource sets whose change would replace it
+ * under the same name in the same namespace (its replace-only paths minus
+ * {@link NAME_SCOPE} and the paths it ignores changes of).
+ */
+export function collidingPaths(type: string, inputs: Readonly<Record<string, unknown>>, ignoreChanges: readonly string[] = []): string[] {
+  const scope = new Set([...NAME_SCOPE["*"]!, ...(NAME_SCOPE[type] ?? [])]);
+  const ignored = (p: string): boolean => ignoreChanges.some((i) => p === i || p.startsWith(`${i}.`) || i.startsWith(`${p}.`));
+  return replaceOnPaths(type).filter((p) => !scope.has(p.split(".")[0]!) && !ignored(p) && valuesAt(inputs, p).length > 0);
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value as Record<string, unknown>).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** FNV-1a over a string, as 8 hex digits (stable across processes and platforms). */
+function fnv8(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * 8 hex digits that change whenever one of the resource's colliding
+ * replace-only inputs changes: a name ending in `-<digest>` is new exactly
+ * when the resource is replaced, so create-before-replace never collides.
+ */
+export function replacementDigest(type: string, inputs: Readonly<Record<string, unknown>>, ignoreChanges: readonly string[] = []): string {
+  const parts = collidingPaths(type, inputs, ignoreChanges).map((p) => [p, canonical(valuesAt(inputs, p))]);
+  return fnv8(JSON.stringify(parts));
+}
+
+/** True when `name` ends with the resource's {@link replacementDigest}. */
+export function nameFollowsReplacement(name: string, type: string, inputs: Readonly<Record<string, unknown>>, ignoreChanges: readonly string[] = []): boolean {
+  return name.endsWith(`-${replacementDigest(type, inputs, ignoreChanges)}`);
+}

@@ -116,7 +116,7 @@ export class BasicRunner extends pulumi.ComponentResource {
         autoHealingPolicies: { healthCheck: health.id, initialDelaySec: 120 },
         updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 1, replacementMethod: "RECREATE" },
         waitForInstances: true,
-      }, { ...parent, ignoreChanges: ["targetSize"] });
+      }, { ...parent, ignoreChanges: ["targetSize"], deleteBeforeReplace: true });
       for (let i = 0; i < args.hostsPerZone; i++) {
         const hostName = runnerHostName(zone, i);
         new gcp.compute.PerInstanceConfig(hostName, {

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { replacementDigest } from "../../plan/replace-on";
 
 /** Inputs of one region of a GKE layer. */
 export interface GkeRegionArgs {
@@ -37,6 +38,9 @@ export interface GkeRegionArgs {
   /** The namespace SpiveProdN runs in. */
   readonly namespace: string;
 }
+
+/** The node pool type token. */
+const NODE_POOL_TYPE = "gcp:container/nodePool:NodePool";
 
 /** Pod Security admission labels: "restricted" enforced, audited and warned. */
 export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
@@ -121,14 +125,19 @@ export class GkeRegion extends pulumi.ComponentResource {
       loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
       monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
       binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
-      securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_BASIC" },
+      // Configuration auditing stays on; GKE's workload vulnerability scanning is retired
+      // (docs/layers.md): images are scanned in Artifact Registry and admitted by Binary Authorization.
+      securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_DISABLED" },
       maintenancePolicy: { recurringWindow: { startTime: "2026-01-03T02:00:00Z", endTime: "2026-01-03T08:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=SA,SU" } },
       resourceLabels: { layer: args.prefix },
-    }, { ...parent, protect: true, ignoreChanges: ["initialNodeCount", "nodeConfig"] });
+    }, { ...parent, protect: true, ignoreChanges: ["initialNodeCount", "nodeConfig"], deleteBeforeReplace: true });
     const size = args.nodePool.size;
-    this.nodePool = new gcp.container.NodePool(`${name}-pool`, {
+    // The pool's name ends in a digest of its replace-only inputs: a change that
+    // replaces the pool names the new one differently, so GKE creates it (and
+    // schedules onto it) before draining and deleting the old one.
+    const poolIgnore = "fixed" in size ? [] : ["initialNodeCount"];
+    const poolArgs = {
       project: args.project,
-      name: `${name}-pool`,
       cluster: this.cluster.id,
       location: args.region,
       nodeLocations: [...args.zones],
@@ -138,7 +147,11 @@ export class GkeRegion extends pulumi.ComponentResource {
       management: { autoRepair: true, autoUpgrade: true },
       upgradeSettings: { strategy: "SURGE", maxSurge: args.nodePool.maxSurge, maxUnavailable: 0 },
       nodeConfig: { ...secureNodeConfig, machineType: args.nodePool.machineType, diskSizeGb: args.nodePool.diskSizeGb, diskType: "pd-balanced", labels: { layer: args.prefix } },
-    }, { ...parent, ignoreChanges: "fixed" in size ? [] : ["initialNodeCount"] });
+    };
+    this.nodePool = new gcp.container.NodePool(`${name}-pool`, {
+      ...poolArgs,
+      name: pulumi.output(poolArgs).apply((v) => `pool-${replacementDigest(NODE_POOL_TYPE, v as Record<string, unknown>, poolIgnore)}`),
+    }, { ...parent, ignoreChanges: poolIgnore });
     this.provider = new k8s.Provider(name, {
       kubeconfig: pulumi
         .all([this.cluster.endpoint, this.cluster.masterAuth])
