@@ -252,6 +252,12 @@ export function quotaReport(stack: string, project: string, resources: readonly 
   return { stack, project, lines, requests: lines.filter((l) => l.exceeds) };
 }
 
+/** A reason of many parts, cut to its first two and a count (the JSON report keeps all). */
+function shortWhy(why: string): string {
+  const parts = why.split("; ");
+  return parts.length <= 3 ? why : `${parts.slice(0, 2).join("; ")}; and ${parts.length - 2} more`;
+}
+
 /** The report as text: a table of every need, then what to request (or that nothing is needed). */
 export function formatQuotaReport(r: QuotaReport): string {
   const rows = r.lines.map((l) => [l.scope, l.location, l.metric, String(l.need), l.quota === undefined ? "-" : String(l.quota), l.source, l.exceeds ? "REQUEST" : "ok"]);
@@ -263,7 +269,7 @@ export function formatQuotaReport(r: QuotaReport): string {
     out.push("Nothing to request: every need fits its quota.");
   } else {
     out.push(`Request before deploying (project ${r.project}, Quotas page or \`gcloud beta quotas preferences create\`):`);
-    for (const l of r.requests) out.push(`  ${l.metric} ${l.scope === "project" ? "(project-wide)" : `in ${l.location}`}: ${l.need} needed, ${l.quota} ${l.source === "committed" ? "committed" : "by default"} (${l.why}).`);
+    for (const l of r.requests) out.push(`  ${l.metric} ${l.scope === "project" ? "(project-wide)" : `in ${l.location}`}: ${l.need} needed, ${l.quota} ${l.source === "committed" ? "committed" : "by default"} (${shortWhy(l.why)}).`);
   }
   return `${out.join("\n")}\n`;
 }
