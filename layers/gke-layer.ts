@@ -7,14 +7,16 @@ import { qualifyStackName } from "../config/stack-ref";
 import { bakePlan, planWaves, waveGate } from "../rollout";
 import { layerAddressPlan } from "../topology/cidr";
 import { planDelegation } from "../topology/dns";
-import { artifactRepositories } from "../topology/images";
+import { admissionPatterns, artifactRepositories } from "../topology/images";
 import { layerPrefix, placements, zonePlacements } from "../topology/placements";
-import { GKE_MANAGER_ROLES, ImagePullGrant, ManagerGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
+import { GKE_MANAGER_ROLES, GKE_NODE_ROLES, ImagePullGrant, ManagerGrant, ServiceIdentity } from "./components/identity";
 import { PrivateDns, PublicEndpoint, publicEndpointName } from "./components/dns";
 import { GkeRegion } from "./components/gke-region";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
 import { SpiveWorkload } from "./components/workload";
 import { LayerOutputs, readLayerBelow } from "./contract";
+import { ProjectApis } from "./components/apis";
+import { RUNTIME_APIS } from "../topology/apis";
 import { yieldToEngine } from "./pace";
 
 /** The namespace every Spive workload runs in. */
@@ -50,14 +52,18 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   if (delegation?.kind === "none" && below.publicZone) {
     pulumi.log.warn(`No DNS delegation declared for ${below.publicZone.dnsName}: ${delegation.reason}.`);
   }
-  new ManagerGrant(`${prefix}-managed-by-prod${below.level}`, { project, managerEmail: below.managerServiceAccountEmail, roles: GKE_MANAGER_ROLES });
+  // Every resource below depends on the APIs its type needs (topology/apis.ts).
+  const apis = new ProjectApis(`${prefix}-apis`, { project, prefix, runtime: RUNTIME_APIS.gke });
+  new ManagerGrant(`${prefix}-managed-by-prod${below.level}`, { project, managerEmail: below.managerServiceAccountEmail, roles: GKE_MANAGER_ROLES }, apis.opts);
 
-  const nodes = new ServiceIdentity(`${prefix}-nodes`, { project, accountId: `${prefix}-nodes`, description: `GKE nodes of ${prefix}`, roles: NODE_ROLES });
+  const nodes = new ServiceIdentity(`${prefix}-nodes`, { project, accountId: `${prefix}-nodes`, description: `GKE nodes of ${prefix}`, roles: GKE_NODE_ROLES }, apis.opts);
   const images = [image, ...layer.ecosystem.map((eco) => `${layer.workload.image}-${eco}:${layer.version}`)];
   const repositories = artifactRepositories(images);
   if (repositories.length === 0) pulumi.log.warn(`${prefix}: the images (${images.join(", ")}) are not in Artifact Registry, so no pull grant is declared; the nodes must be able to pull them otherwise.`);
-  const pull = new ImagePullGrant(`${prefix}-nodes-pull`, { repositories, memberEmail: nodes.email });
-  const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES });
+  const pull = new ImagePullGrant(`${prefix}-nodes-pull`, { repositories, memberEmail: nodes.email }, apis.opts);
+  // Every cluster enforces this project-wide policy: only the layer's images and Google's system images run (docs/layers.md, break-glass).
+  const admission = new gcp.binaryauthorization.Policy(`${prefix}-binauthz`, binauthzPolicyArgs(project, images), apis.opts);
+  const app = new ServiceIdentity(`${prefix}-app`, { project, accountId: prefix, description: `SpiveProd${layer.level}: manages prod-${layer.level + 1}`, roles: APP_ROLES }, apis.opts);
   const ksaName = prefix;
   // Each region's ranges come from its permanent catalog position, never its
   // place in this list (the config schema checked that every block fits).
@@ -74,7 +80,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
         { name: "services", cidr: cidrs[i]!.services },
       ],
     })),
-  });
+  }, apis.opts);
   if (caps.discoverable) {
     new gcp.compute.Firewall(`${prefix}-allow-lb-health`, {
       project,
@@ -84,7 +90,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       sourceRanges: [...HEALTH_CHECK_RANGES],
       allows: [{ protocol: "tcp", ports: [String(layer.workload.port)] }],
       description: "Google load balancer and health checks to the Spive UI pods (container-native NEGs).",
-    });
+    }, { ...apis.opts, deleteBeforeReplace: true });
   }
 
   const zones = zonePlacements(layer);
@@ -95,7 +101,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
   const gateOf = (wave: number): pulumi.Resource[] => {
     const gate = waveGate(wave, bakes);
     // The first wave pulls the images first: it waits for the pull grant (every later wave waits for it).
-    if (gate.kind === "start") return [pull];
+    if (gate.kind === "start") return [pull, admission];
     if (gate.kind === "wave") return deploymentsByWave[gate.wave]!;
     let sleep = sleeps.get(gate.step.name);
     if (!sleep) {
@@ -126,7 +132,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
         size: caps.autoscaling ? { min: layer.nodePool.minNodesPerZone, max: layer.nodePool.maxNodesPerZone } : { fixed: layer.nodePool.nodesPerZone },
       },
       namespace: SPIVE_NAMESPACE,
-    });
+    }, apis.opts);
     await yieldToEngine();
   }
 
@@ -136,19 +142,22 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
     serviceAccountId: app.account.name,
     role: "roles/iam.workloadIdentityUser",
     member: `serviceAccount:${project}.svc.id.goog[${SPIVE_NAMESPACE}/${ksaName}]`,
-  }, { dependsOn: Object.values(regions).map((g) => g.cluster) });
+  }, { ...apis.opts, dependsOn: Object.values(regions).map((g) => g.cluster) });
 
   const scale = caps.autoscaling
     ? { min: layer.workload.replicas, max: layer.workload.maxReplicas, targetCpuPercent: layer.workload.targetCpuPercent }
     : { replicas: layer.workload.replicas };
   const negName = `${prefix}-ui`;
+  // A Deployment's pods run as this ServiceAccount: each waits for its region's (a missing one blocks pod creation).
+  const ksas = new Map<string, k8s.core.v1.ServiceAccount>();
   for (const r of layer.regions) {
     const region = regions[r.name]!;
     const opts = { parent: region, provider: region.provider };
-    new k8s.core.v1.ServiceAccount(`${prefix}-${r.name}-ksa`, {
+    const ksa = new k8s.core.v1.ServiceAccount(`${prefix}-${r.name}-ksa`, {
       metadata: { name: ksaName, namespace: region.namespace, annotations: { "iam.gke.io/gcp-service-account": app.email } },
       automountServiceAccountToken: false,
     }, opts);
+    ksas.set(r.name, ksa);
     new k8s.networking.v1.NetworkPolicy(`${prefix}-${r.name}-ingress`, {
       metadata: { name: "spive-ingress", namespace: region.namespace },
       spec: {
@@ -186,7 +195,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
           serviceAccountName: ksaName,
           zone: p.zone,
           provider: region.provider,
-          dependsOn: gate,
+          dependsOn: [...gate, ksas.get(p.region)!],
         }, { parent: region });
         deploymentsByWave[wave.index]!.push(w.deployment);
         if (z.zoneIndex === 0) firstZoneDeployments.get(z.region)!.push(w.deployment);
@@ -209,7 +218,7 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
           port: layer.workload.port,
           serviceAccountName: ksaName,
           provider: region.provider,
-          dependsOn: gate,
+          dependsOn: [...gate, ksas.get(z.region)!],
         }, { parent: region });
         deploymentsByWave[wave.index]!.push(w.deployment);
       }
@@ -246,11 +255,11 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
       negName,
       negsFrom: services,
       delegations: delegation?.kind === "delegate" ? [delegation.delegation] : [],
-    });
+    }, apis.opts);
     endpoint = `https://${pub.fqdn.replace(/\.$/, "")}/`;
     publicZone = { dnsName: dns.domain, nameServers: pub.nameServers, dsRecords: pub.dsRecords };
   } else {
-    new PrivateDns(`${prefix}-private-dns`, { project, domain: dns.domain, network: network.network.id });
+    new PrivateDns(`${prefix}-private-dns`, { project, domain: dns.domain, network: network.network.id }, apis.opts);
   }
 
   return {
@@ -263,5 +272,21 @@ export async function gkeLayerProgram(cfg: StackConfig): Promise<Record<string, 
     waves: waves.length,
     ...(endpoint ? { endpoint } : {}),
     ...(publicZone ? { publicZone } : {}),
+  };
+}
+
+/**
+ * The project's Binary Authorization policy: deny by default (blocking and
+ * audit-logged), admit the layer's own images (their Artifact Registry
+ * repositories) and, through Google's global policy, the system images GKE
+ * runs itself. Break-glass: docs/layers.md.
+ */
+export function binauthzPolicyArgs(project: string, images: readonly string[]): gcp.binaryauthorization.PolicyArgs {
+  return {
+    project,
+    description: "Spive: only the Spive artifact repository and Google's system images are admitted.",
+    globalPolicyEvaluationMode: "ENABLE",
+    admissionWhitelistPatterns: admissionPatterns(images).map((namePattern) => ({ namePattern })),
+    defaultAdmissionRule: { evaluationMode: "ALWAYS_DENY", enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG" },
   };
 }

@@ -14,6 +14,8 @@ import { ACTIVE_ACTIVE_PROFILE, EVENT_TABLE, EventStore } from "./components/eve
 import { ImagePullGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
 import { artifactRepositories } from "../topology/images";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
+import { ProjectApis } from "./components/apis";
+import { RUNTIME_APIS } from "../topology/apis";
 
 /**
  * prod-0: one region, exactly two zones, active-active, unsharded, hidden.
@@ -39,11 +41,13 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
   const logFile = path.resolve(REPO_ROOT, bootstrap.log);
   await assertLogValid(logFile, region.zones, { zonesSource: "stacks/Pulumi.prod0.yaml > spive:layer.regions[0].zones" });
 
+  // Every resource below depends on the APIs its type needs (topology/apis.ts).
+  const apis = new ProjectApis(`${prefix}-apis`, { project, prefix, runtime: RUNTIME_APIS["basic-runner"] });
   const network = new LayerNetwork(prefix, {
     project,
     prefix,
     subnets: [{ region: region.name, cidr: subBlock(cfg["spive:network"].cidr, 24, 0) }],
-  });
+  }, apis.opts);
   const deployerFirewall = new gcp.compute.Firewall(`${prefix}-allow-deployer-to-runner-api`, {
     project,
     name: `${prefix}-allow-deployer-to-runner-api`,
@@ -54,7 +58,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     allows: [{ protocol: "tcp", ports: [String(runner.apiPort)] }],
     description: "The CI deployment (through IAP TCP forwarding) reaches the runner API, and nothing else.",
     logConfig: { metadata: "INCLUDE_ALL_METADATA" },
-  });
+  }, { ...apis.opts, deleteBeforeReplace: true });
   new gcp.compute.Firewall(`${prefix}-allow-health-to-runner-api`, {
     project,
     name: `${prefix}-allow-health-to-runner-api`,
@@ -64,7 +68,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     targetTags: [RUNNER_TAG],
     allows: [{ protocol: "tcp", ports: [String(runner.apiPort)] }],
     description: "Autohealing health checks of the runner hosts.",
-  });
+  }, { ...apis.opts, deleteBeforeReplace: true });
   new gcp.compute.Firewall(`${prefix}-allow-runner-peers`, {
     project,
     name: `${prefix}-allow-runner-peers`,
@@ -74,19 +78,19 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     targetTags: [RUNNER_TAG],
     allows: [{ protocol: "tcp", ports: [String(runner.apiPort), String(layer.workload.port)] }],
     description: "Active-active: SpiveProd0 instances in the two zones talk to each other.",
-  });
+  }, { ...apis.opts, deleteBeforeReplace: true });
 
   const app = new ServiceIdentity(`${prefix}-app`, {
     project,
     accountId: prefix,
     description: "SpiveProd0: the sole application of prod-0; runs on the basic runner hosts and manages prod-1.",
     roles: NODE_ROLES,
-  });
+  }, apis.opts);
   const runnerImage = `${layer.workload.image}-basic-runner:${layer.version}`;
   const images = [runnerImage, `${layer.workload.image}:${layer.version}`];
   const repositories = artifactRepositories(images);
   if (repositories.length === 0) pulumi.log.warn(`${prefix}: the images (${images.join(", ")}) are not in Artifact Registry, so no pull grant is declared; the runner hosts must be able to pull them otherwise.`);
-  const pull = new ImagePullGrant(`${prefix}-app-pull`, { repositories, memberEmail: app.email });
+  const pull = new ImagePullGrant(`${prefix}-app-pull`, { repositories, memberEmail: app.email }, apis.opts);
   const runners = new BasicRunner(`${prefix}-basic-runner`, {
     project,
     region: region.name,
@@ -100,14 +104,14 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     serviceAccountEmail: app.email,
     // A host pulls the runner image as it boots: the grant comes first.
     after: [pull],
-  });
+  }, apis.opts);
   const eventStore = new EventStore(`${prefix}-event-store`, {
     project,
     instance: store.instance,
     zones: region.zones,
     nodesPerCluster: store.nodesPerCluster,
     writerEmail: app.email,
-  });
+  }, apis.opts);
 
   const eventStoreOutputs = { project, instance: store.instance, appProfile: ACTIVE_ACTIVE_PROFILE, table: EVENT_TABLE };
   new ProdBootstrap(`${prefix}-bootstrap`, {

@@ -43,6 +43,8 @@ export interface RecordedResource {
   readonly protect: boolean;
   /** Properties listed in `ignoreChanges`. */
   readonly ignoreChanges: readonly string[];
+  /** Whether `deleteBeforeReplace` is set (present only when true). */
+  readonly deleteBeforeReplace?: boolean;
   /** The provider reference, if an explicit provider was given. */
   readonly provider?: string;
   /** True for reads (e.g. StackReference) rather than registrations. */
@@ -164,6 +166,7 @@ class RecordingMonitor extends MockMonitor {
           dependsOn: (req.getDependenciesList() as string[]).slice().sort(),
           protect: Boolean(req.getProtect()),
           ignoreChanges: (req.getIgnorechangesList() as string[]).slice(),
+          ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true } : {}),
           provider: req.getProvider() || undefined,
           read: false,
         });

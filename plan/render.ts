@@ -30,6 +30,7 @@ export function renderResourceText(r: PlannedResource): string {
   if (r.parent) lines.push(`  @parent = ${shortUrn(r.parent)}`);
   if (r.provider) lines.push(`  @provider = ${shortUrn(r.provider)}`);
   if (r.protect) lines.push("  @protect = true");
+  if (r.deleteBeforeReplace) lines.push("  @deleteBeforeReplace = true");
   if (r.dependsOn.length > 0) lines.push(`  @dependsOn = [${r.dependsOn.map(shortUrn).join(", ")}]`);
   if (r.ignoreChanges.length > 0) lines.push(`  @ignoreChanges = ${JSON.stringify(r.ignoreChanges)}`);
   for (const { path, value } of flatten(r.inputs)) lines.push(`  ${path} = ${formatValue(value, Number.MAX_SAFE_INTEGER)}`);

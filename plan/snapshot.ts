@@ -51,6 +51,7 @@ export const PlannedResource = z
     read: z.boolean().describe("True for reads (StackReference) rather than managed resources."),
     protect: z.boolean().describe("Whether the resource is protected from deletion."),
     ignoreChanges: z.array(z.string()).describe("Properties whose changes Pulumi ignores, sorted."),
+    deleteBeforeReplace: z.literal(true).optional().describe("Present (true) when the resource is deleted before its replacement is created."),
     dependsOn: z.array(z.string()).describe("URNs of explicit dependencies, sorted."),
     provider: z.string().optional().describe("The URN of the explicit provider, without its id."),
     inputs: z.record(z.string(), JsonValueSchema).describe("The inputs with keys sorted; unknowns, secrets and resource objects replaced by markers."),
@@ -134,6 +135,7 @@ export function plannedResource(r: RecordedResource): PlannedResource {
   };
   if (r.parent) out.parent = r.parent;
   if (r.provider) out.provider = providerUrn(r.provider);
+  if (r.deleteBeforeReplace) out.deleteBeforeReplace = true;
   return out;
 }
 
@@ -216,6 +218,7 @@ export function comparableEntries(r: PlannedResource): FlatEntry[] {
     "@protect": r.protect,
     "@dependsOn": r.dependsOn,
     "@ignoreChanges": r.ignoreChanges,
+    "@deleteBeforeReplace": r.deleteBeforeReplace ?? false,
   };
   const entries = Object.entries(options)
     .filter(([, v]) => v !== null && v !== false && !(Array.isArray(v) && v.length === 0))

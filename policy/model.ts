@@ -19,6 +19,10 @@ export interface ResourceContext {
   readonly urn: string;
   /** The resource's logical name. */
   readonly name: string;
+  /** Whether the `deleteBeforeReplace` option is set. */
+  readonly deleteBeforeReplace?: boolean;
+  /** The properties listed in its `ignoreChanges` option. */
+  readonly ignoreChanges?: readonly string[];
 }
 
 /**
@@ -58,6 +62,12 @@ export interface StackResource {
   readonly props: Props;
   /** The URN of its explicit provider (for Kubernetes: which cluster), if any. */
   readonly provider?: string;
+  /** URNs of the resources it depends on (explicit `dependsOn` and input dependencies), when known. */
+  readonly dependsOn?: readonly string[];
+  /** Whether the `deleteBeforeReplace` option is set. */
+  readonly deleteBeforeReplace?: boolean;
+  /** The properties listed in its `ignoreChanges` option. */
+  readonly ignoreChanges?: readonly string[];
 }
 
 /** A violation a stack rule attributes to one resource. */

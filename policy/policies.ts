@@ -42,7 +42,7 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
       ...common,
       validateResource: (args, reportViolation) => {
         if (!rule.appliesTo(args.type)) return;
-        const r: StackResource = { urn: args.urn, type: args.type, name: args.name, props: toPlain(args.props) as Props };
+        const r: StackResource = { urn: args.urn, type: args.type, name: args.name, props: toPlain(args.props) as Props, deleteBeforeReplace: args.opts?.deleteBeforeReplace === true, ignoreChanges: args.opts?.ignoreChanges ?? [] };
         for (const message of checkResource(rule, r)) reportViolation(message);
       },
     };
@@ -56,6 +56,9 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
         name: r.name,
         props: toPlain(r.props) as Props,
         provider: r.provider?.urn,
+        dependsOn: r.dependencies?.map((d) => d.urn),
+        deleteBeforeReplace: r.opts?.deleteBeforeReplace === true,
+        ignoreChanges: r.opts?.ignoreChanges ?? [],
       }));
       for (const f of rule.check(resources)) reportViolation(f.message, f.urn);
     },

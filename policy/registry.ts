@@ -1,6 +1,7 @@
 import type { ResourceRule, Rule, StackResource, StackRule } from "./model";
 import { GCP_RULES } from "./rules/gcp";
 import { GKE_RULES } from "./rules/gke";
+import { DEPLOY_RESOURCE_RULES, DEPLOY_STACK_RULES } from "./rules/deploy";
 import { K8S_RESOURCE_RULES, K8S_STACK_RULES } from "./rules/kubernetes";
 import { NETWORK_RULES } from "./rules/network";
 
@@ -10,8 +11,8 @@ import { NETWORK_RULES } from "./rules/network";
  * (`policy/policies.ts`) does under the Pulumi CLI.
  */
 
-/** Every rule of the pack, in a stable order (GKE, Google Cloud, Kubernetes, network). */
-export const RULES: readonly Rule[] = [...GKE_RULES, ...GCP_RULES, ...K8S_RESOURCE_RULES, ...K8S_STACK_RULES, ...NETWORK_RULES];
+/** Every rule of the pack, in a stable order (GKE, Google Cloud, Kubernetes, deployability, network). */
+export const RULES: readonly Rule[] = [...GKE_RULES, ...GCP_RULES, ...K8S_RESOURCE_RULES, ...K8S_STACK_RULES, ...DEPLOY_RESOURCE_RULES, ...DEPLOY_STACK_RULES, ...NETWORK_RULES];
 
 /** Every resource rule. */
 export const RESOURCE_RULES: readonly ResourceRule[] = RULES.filter((r): r is ResourceRule => r.kind === "resource");
@@ -52,7 +53,7 @@ export function resourceMessage(type: string, name: string, finding: string): st
 /** Applies one resource rule to one resource (nothing when the type is not its). */
 export function checkResource(rule: ResourceRule, r: StackResource): string[] {
   if (!rule.appliesTo(r.type)) return [];
-  return rule.check(r.type, r.props, { urn: r.urn, name: r.name }).map((m) => resourceMessage(r.type, r.name, m));
+  return rule.check(r.type, r.props, { urn: r.urn, name: r.name, deleteBeforeReplace: r.deleteBeforeReplace === true, ignoreChanges: r.ignoreChanges ?? [] }).map((m) => resourceMessage(r.type, r.name, m));
 }
 
 /** Runs `rules` over `resources`: resource rules on each resource, stack rules on the whole list. */
@@ -92,6 +93,12 @@ export interface RecordedLike {
   readonly custom: boolean;
   /** True for reads (StackReference). */
   readonly read: boolean;
+  /** URNs it depends on. */
+  readonly dependsOn?: readonly string[];
+  /** Whether `deleteBeforeReplace` is set. */
+  readonly deleteBeforeReplace?: boolean;
+  /** Properties listed in `ignoreChanges`. */
+  readonly ignoreChanges?: readonly string[];
 }
 
 /** The URN part of a provider reference (`<urn>::<id>`). */
@@ -109,5 +116,5 @@ export function providerUrn(ref: string | undefined): string | undefined {
 export function fromRecorded(recorded: readonly RecordedLike[]): StackResource[] {
   return recorded
     .filter((r) => r.custom && !r.read)
-    .map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.inputs, provider: providerUrn(r.provider) }));
+    .map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.inputs, provider: providerUrn(r.provider), dependsOn: r.dependsOn ?? [], deleteBeforeReplace: r.deleteBeforeReplace === true, ignoreChanges: r.ignoreChanges ?? [] }));
 }

@@ -15,6 +15,12 @@ function res(type: string, name: string, props: Record<string, unknown>, provide
   return { urn: urn(type, name), type, name, props, ...(provider ? { provider } : {}) };
 }
 
+/** The APIs the golden resources need (topology/apis.ts), each enabled by a Service of the golden stack. */
+const GOLDEN_APIS = [
+  "compute.googleapis.com", "container.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com", "containersecurity.googleapis.com",
+  "bigtableadmin.googleapis.com", "dns.googleapis.com", "cloudresourcemanager.googleapis.com", "iam.googleapis.com", "binaryauthorization.googleapis.com",
+];
+
 const secureNodeConfig = {
   serviceAccount: "spive-prod1-nodes@spive-prod1.iam.gserviceaccount.com",
   oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
@@ -80,6 +86,7 @@ export function goldenStack(): Record<string, StackResource> {
       releaseChannel: { channel: "REGULAR" },
       loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
       monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"] },
+      binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
     }),
     subnetwork: res("gcp:compute/subnetwork:Subnetwork", "spive-prod1-europe-west1", {
       region: "europe-west1",
@@ -89,6 +96,17 @@ export function goldenStack(): Record<string, StackResource> {
         { rangeName: "services", ipCidrRange: "10.64.144.0/20" },
       ],
     }),
+    binauthz: res("gcp:binaryauthorization/policy:Policy", "spive-prod1-binauthz", {
+      project: "spive-prod1",
+      globalPolicyEvaluationMode: "ENABLE",
+      admissionWhitelistPatterns: [{ namePattern: "europe-docker.pkg.dev/spive-artifacts/spive/**" }],
+      defaultAdmissionRule: { evaluationMode: "ALWAYS_DENY", enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG" },
+    }),
+    // A fixed name whose replacement would collide, made safe by deleteBeforeReplace.
+    network: { ...res("gcp:compute/network:Network", "spive-prod1-vpc", { project: "spive-prod1", name: "spive-prod1-vpc", autoCreateSubnetworks: false }), deleteBeforeReplace: true },
+    // Auto-named: no fixed name, so create-before-replace cannot collide.
+    cert: res("gcp:compute/managedSslCertificate:ManagedSslCertificate", "spive-prod2-public-cert", { project: "spive-prod1", managed: { domains: ["spive.example.com."] } }),
+    ...Object.fromEntries(GOLDEN_APIS.map((api) => [`api-${api.split(".")[0]}`, res("gcp:projects/service:Service", `spive-prod1-api-${api.split(".")[0]}`, { project: "spive-prod1", service: api, disableOnDestroy: false })])),
     nodePool: res("gcp:container/nodePool:NodePool", "gke-europe-west1-pool", {
       cluster: "gke-europe-west1",
       nodeCount: 2,
@@ -250,6 +268,16 @@ export const MUTATIONS: readonly Mutation[] = [
   { rule: "k8s-min-replicas", target: "deployment", path: "spec.replicas", value: undefined },
   { rule: "k8s-min-replicas", target: "hpa", path: "spec.minReplicas", value: 1 },
   { rule: "k8s-min-replicas", target: "hpa", path: "spec.scaleTargetRef.name", value: "web-old" },
+  { rule: "api-coverage", target: "api-compute", path: "service", value: "computealpha.googleapis.com" },
+  { rule: "api-coverage", target: "api-dns", path: "disableOnDestroy", value: true },
+  { rule: "api-coverage", target: "publicFirewall", path: "dependsOn", value: [] },
+  { rule: "api-coverage", target: "add", path: "gcp:newservice/thing:Thing", value: { project: "spive-prod1" } },
+  { rule: "replacement-safe-names", target: "network", path: "deleteBeforeReplace", value: false },
+  { rule: "replacement-safe-names", target: "cert", path: "name", value: "spive-prod2-public-cert" },
+  { rule: "binauthz-policy", target: "cluster", path: "binaryAuthorization.evaluationMode", value: "DISABLED" },
+  { rule: "binauthz-policy", target: "binauthz", path: "defaultAdmissionRule.evaluationMode", value: "ALWAYS_ALLOW" },
+  { rule: "binauthz-policy", target: "binauthz", path: "defaultAdmissionRule.enforcementMode", value: "DRYRUN_AUDIT_LOG_ONLY" },
+  { rule: "binauthz-policy", target: "binauthz", path: "globalPolicyEvaluationMode", value: "DISABLE" },
 ];
 
 /** The golden stack with `mutations` applied, as a resource list. */
@@ -263,6 +291,8 @@ export function mutatedStack(mutations: readonly Mutation[]): StackResource[] {
     }
     const r = stack[m.target]!;
     if (m.path === "provider") stack[m.target] = { ...r, provider: m.value as string };
+    else if (m.path === "deleteBeforeReplace") stack[m.target] = { ...r, deleteBeforeReplace: m.value as boolean };
+    else if (m.path === "dependsOn") stack[m.target] = { ...r, dependsOn: m.value as string[] };
     else setPath(r.props as Record<string, unknown>, m.path, m.value);
   }
   return [...Object.values(stack), ...extra];

@@ -205,7 +205,7 @@ describe("the CrossGuard adapter", () => {
       { ...base, urn: "u2", type: "pulumi:pulumi:StackReference", name: "s", custom: true, read: true },
       { ...base, urn: "u3", type: "gcp:serviceaccount/key:Key", name: "k", custom: true, read: false, provider: "urn:pulumi:a::b::pulumi:providers:gcp::p::id" },
     ]);
-    expect(resources).toEqual([{ urn: "u3", type: "gcp:serviceaccount/key:Key", name: "k", props: {}, provider: "urn:pulumi:a::b::pulumi:providers:gcp::p" }]);
+    expect(resources).toEqual([{ urn: "u3", type: "gcp:serviceaccount/key:Key", name: "k", props: {}, provider: "urn:pulumi:a::b::pulumi:providers:gcp::p", dependsOn: [], deleteBeforeReplace: false, ignoreChanges: [] }]);
   });
 });
 

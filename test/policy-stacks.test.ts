@@ -64,7 +64,11 @@ describe("committed stacks pass the policy pack", () => {
     for (const m of resourceMutations) {
       const r = structuredClone(real[m.target]!);
       setPath(r.props as Record<string, unknown>, m.path, m.value);
-      const tripped = [...new Set(runRules([r], RESOURCE_RULES).violations.map((v) => v.ruleId))];
+      // A flip of a replace-only input of a digest-named resource (the node pool) also
+      // trips replacement-safe-names: the name no longer follows its inputs. That rule
+      // has its own cases (test/policy-deploy.test.ts); here it is left out.
+      const rules = RESOURCE_RULES.filter((rule) => rule.id !== "replacement-safe-names");
+      const tripped = [...new Set(runRules([r], rules).violations.map((v) => v.ruleId))];
       expect(tripped, `${m.target} ${r.name}: ${m.path}`).toEqual([m.rule]);
     }
   });

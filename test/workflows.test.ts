@@ -113,10 +113,10 @@ describe("workflow security and behaviour", () => {
     expect(up.with).toMatchObject({ command: "up", "stack-name": "spive/spive-infra/prod0", policyPacks: "policy" });
   });
 
-  it("rolling-upgrade.yml: dispatch with stack prod1|prod2 and version, environment approval and one run per stack", () => {
+  it("rolling-upgrade.yml: dispatch with stack prod1|prod2|prod3 and version, environment approval and one run per stack", () => {
     const wf = load("rolling-upgrade.yml");
     const inputs = wf.on.workflow_dispatch.inputs;
-    expect(inputs.stack).toMatchObject({ type: "choice", options: ["prod1", "prod2"], required: true });
+    expect(inputs.stack).toMatchObject({ type: "choice", options: ["prod1", "prod2", "prod3"], required: true });
     expect(inputs.version).toMatchObject({ type: "string", required: true });
     const upgrade = wf.jobs.upgrade!;
     expect(upgrade.needs).toBe("check");
@@ -126,5 +126,30 @@ describe("workflow security and behaviour", () => {
     expect(up.with).toMatchObject({ command: "up", "stack-name": "spive/spive-infra/${{ inputs.stack }}", policyPacks: "policy" });
     const check = wf.jobs.check!.steps.find((s) => s.run?.includes("spive rollout plan"))!;
     expect(check.env).toEqual({ STACK: "${{ inputs.stack }}", VERSION: "${{ inputs.version }}" });
+    // The quota preflight runs before the approval is asked for, and fails the run when a need exceeds a quota.
+    const quota = wf.jobs.check!.steps.find((s) => s.run?.includes("spive quota"))!;
+    expect(quota.env).toEqual({ STACK: "${{ inputs.stack }}" });
+    expect(quota.run).toMatch(/exit 1/);
+    expect(up.with).toMatchObject({ upsert: true });
+  });
+
+  it("every stack has a CI path: an environment, a concurrency group and the policy pack", () => {
+    const paths: Record<string, { environment: unknown; concurrency: unknown; policyPacks: unknown }> = {};
+    for (const name of ALL) {
+      for (const job of Object.values(load(name).jobs)) {
+        const up = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === "up");
+        if (!up) continue;
+        const stackName = String(up.with!["stack-name"]);
+        const stacks = stackName.includes("${{ inputs.stack }}") ? (load(name).on.workflow_dispatch.inputs.stack.options as string[]) : [stackName.split("/").pop()!];
+        for (const s of stacks) paths[s] = { environment: job.environment, concurrency: job.concurrency, policyPacks: up.with!.policyPacks };
+      }
+    }
+    const committed = fs.readdirSync(path.join(__dirname, "..", "stacks")).filter((f) => /^Pulumi\.prod\d+\.yaml$/.test(f)).map((f) => f.split(".")[1]!).sort();
+    expect(Object.keys(paths).sort()).toEqual(committed);
+    for (const [s, p] of Object.entries(paths)) {
+      expect(p.environment, s).toBeDefined();
+      expect(p.concurrency, s).toBeDefined();
+      expect(p.policyPacks, s).toBe("policy");
+    }
   });
 });

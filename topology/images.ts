@@ -40,3 +40,26 @@ export function artifactRepositories(images: readonly string[]): ArtifactReposit
   }
   return [...seen.values()];
 }
+
+/** An image reference without its tag or digest (`host/path/name`). */
+export function imageName(image: string): string {
+  const at = image.indexOf("@");
+  const noDigest = at >= 0 ? image.slice(0, at) : image;
+  const slash = noDigest.lastIndexOf("/");
+  const colon = noDigest.lastIndexOf(":");
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/**
+ * The Binary Authorization allow-list patterns that admit `images` and
+ * nothing else of their registries: each Artifact Registry repository as a
+ * whole (`host/project/repository/**`, the trailing `**` matching every image
+ * below it), and any other image by its exact name.
+ */
+export function admissionPatterns(images: readonly string[]): string[] {
+  const patterns = artifactRepositories(images).map((r) => `${r.host}/${r.project}/${r.repository}/**`);
+  for (const image of images) {
+    if (!artifactRepositoryOf(image)) patterns.push(imageName(image));
+  }
+  return [...new Set(patterns)];
+}

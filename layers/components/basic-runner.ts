@@ -33,6 +33,9 @@ export interface BasicRunnerArgs {
 /** The network tag firewall rules select runner hosts by. */
 export const RUNNER_TAG = "spive-prod0-basic-runner";
 
+/** The runner unit's restart pacing: wait between restarts, and give up after `burst` starts in `intervalSec`. */
+export const RUNNER_START_LIMIT = { restartSec: 5, burst: 5, intervalSec: 300 } as const;
+
 /** cloud-init for Container-Optimized OS: runs the basic runner as a systemd unit. */
 export function runnerCloudInit(image: string, apiPort: number): string {
   // Docker on COS authenticates to Artifact Registry through the host's
@@ -48,12 +51,21 @@ export function runnerCloudInit(image: string, apiPort: number): string {
     "      Description=spive-prod0-basic-runner",
     "      Wants=network-online.target",
     "      After=network-online.target",
+    // At most 5 starts in 5 minutes: a runner that cannot stay up stops
+    // restarting, fails its health check, and autohealing recreates the host.
+    `      StartLimitIntervalSec=${RUNNER_START_LIMIT.intervalSec}`,
+    `      StartLimitBurst=${RUNNER_START_LIMIT.burst}`,
     "      [Service]",
     "      Environment=HOME=/home/spive-runner",
+    // A container left by a crash or an unclean stop holds the name: remove it first ("-": none is fine).
+    "      ExecStartPre=-/usr/bin/docker rm --force spive-basic-runner",
     ...(registry ? [`      ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=${registry}`] : []),
     `      ExecStart=/usr/bin/docker run --rm --name spive-basic-runner --network host --read-only ${image} --listen 0.0.0.0:${apiPort}`,
     "      ExecStop=/usr/bin/docker stop spive-basic-runner",
     "      Restart=always",
+    `      RestartSec=${RUNNER_START_LIMIT.restartSec}`,
+    // The first start pulls the image.
+    "      TimeoutStartSec=300",
     "runcmd:",
     "  - systemctl daemon-reload",
     "  - systemctl start spive-basic-runner.service",
@@ -101,6 +113,10 @@ export class BasicRunner extends pulumi.ComponentResource {
       httpHealthCheck: { port: args.apiPort, requestPath: "/healthz" },
     }, parent);
     this.hosts = [];
+    // Zone by zone: each zone's group (and its hosts) waits for the previous
+    // zone's, so a bad template or image stops in the first zone and never
+    // takes down both hosts of the active-active pair (docs/runbook-deploy-and-bootstrap.md).
+    let previousZone: pulumi.Resource[] = [];
     for (const zone of args.zones) {
       const mig = new gcp.compute.InstanceGroupManager(`${name}-${zone}`, {
         project: args.project,
@@ -115,11 +131,14 @@ export class BasicRunner extends pulumi.ComponentResource {
         namedPorts: [{ name: "runner-api", port: args.apiPort }],
         autoHealingPolicies: { healthCheck: health.id, initialDelaySec: 120 },
         updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: 0, maxUnavailableFixed: 1, replacementMethod: "RECREATE" },
+        // An update returns only once every host runs the new version and is stable.
         waitForInstances: true,
-      }, { ...parent, ignoreChanges: ["targetSize"] });
+        waitForInstancesStatus: "UPDATED",
+      }, { ...parent, ignoreChanges: ["targetSize"], deleteBeforeReplace: true, dependsOn: previousZone });
+      const zoneResources: pulumi.Resource[] = [mig];
       for (let i = 0; i < args.hostsPerZone; i++) {
         const hostName = runnerHostName(zone, i);
-        new gcp.compute.PerInstanceConfig(hostName, {
+        const pic = new gcp.compute.PerInstanceConfig(hostName, {
           project: args.project,
           zone,
           instanceGroupManager: mig.name,
@@ -127,9 +146,11 @@ export class BasicRunner extends pulumi.ComponentResource {
           minimalAction: "NONE",
           mostDisruptiveAllowedAction: "REPLACE",
           removeInstanceOnDestroy: true,
-        }, { ...parent, dependsOn: [...(args.after ?? [])] });
+        }, { ...parent, dependsOn: [...(args.after ?? []), ...previousZone] });
+        zoneResources.push(pic);
         this.hosts.push({ name: hostName, zone, hostname: internalHostname(hostName, zone, args.project), port: args.apiPort });
       }
+      previousZone = zoneResources;
     }
     this.registerOutputs({ hosts: this.hosts });
   }

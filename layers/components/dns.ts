@@ -26,9 +26,42 @@ export class PrivateDns extends pulumi.ComponentResource {
       description: "Private zone: the layer is not discoverable from outside its VPC.",
       visibility: "private",
       privateVisibilityConfig: { networks: [{ networkUrl: args.network }] },
-    }, { parent: this });
+    }, { parent: this, deleteBeforeReplace: true });
     this.registerOutputs({ zone: this.zone.name });
   }
+}
+
+/**
+ * The Cloud Armor baseline of a public endpoint: per client IP, at most
+ * `count` requests every `intervalSec` seconds (beyond that, HTTP 429 until
+ * the rate falls back), everything else allowed. The Spive UI and API serve
+ * people and CI, not bulk clients: 600 per minute is ten per second per IP.
+ */
+export const RATE_LIMIT = { count: 600, intervalSec: 60 } as const;
+
+/** The Cloud Armor security policy of a public endpoint: the rate limit above, then allow. */
+export function armorPolicyArgs(project: string, name: string): gcp.compute.SecurityPolicyArgs {
+  const everyone = { versionedExpr: "SRC_IPS_V1", config: { srcIpRanges: ["*"] } };
+  return {
+    project,
+    name,
+    description: "Spive public endpoint baseline: per-IP rate limit.",
+    rules: [
+      {
+        priority: 1000,
+        action: "throttle",
+        description: `At most ${RATE_LIMIT.count} requests per ${RATE_LIMIT.intervalSec} s per client IP; beyond that, 429.`,
+        match: everyone,
+        rateLimitOptions: {
+          conformAction: "allow",
+          exceedAction: "deny(429)",
+          enforceOnKey: "IP",
+          rateLimitThreshold: { count: RATE_LIMIT.count, intervalSec: RATE_LIMIT.intervalSec },
+        },
+      },
+      { priority: 2147483647, action: "allow", description: "Default rule: allow.", match: everyone },
+    ],
+  };
 }
 
 /** The name of a layer's PublicEndpoint component, from its prefix (`spive-prod2`). */
@@ -92,7 +125,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       description: "Public zone of a discoverable Spive layer (DNSSEC signed).",
       visibility: "public",
       dnssecConfig: { state: "on", nonExistence: "nsec3" },
-    }, { ...parent, protect: true });
+    }, { ...parent, protect: true, deleteBeforeReplace: true });
     this.nameServers = this.zone.nameServers;
     this.dsRecords = gcp.dns
       .getKeysOutput({ managedZone: this.zone.name, project: args.project }, { parent: this })
@@ -118,7 +151,8 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         }, { ...parent, dependsOn: [ns] });
       }
     }
-    const ip = new gcp.compute.GlobalAddress(`${name}-ip`, { project: args.project, name: `${name}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4" }, parent);
+    // Replaced only when its type or IP version changes: the forwarding rule using it goes first.
+    const ip = new gcp.compute.GlobalAddress(`${name}-ip`, { project: args.project, name: `${name}-ip`, addressType: "EXTERNAL", ipVersion: "IPV4" }, { ...parent, deleteBeforeReplace: true });
     this.address = ip.address;
     new gcp.dns.RecordSet(`${name}-a`, {
       project: args.project,
@@ -128,9 +162,10 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       ttl: 300,
       rrdatas: [ip.address],
     }, parent);
+    // Auto-named: a new domain list creates a new certificate (the proxy moves to
+    // it) before the old one, in use until then, is deleted (docs/replacement.md).
     const cert = new gcp.compute.ManagedSslCertificate(`${name}-cert`, {
       project: args.project,
-      name: `${name}-cert`,
       managed: { domains: [this.fqdn] },
     }, parent);
     const health = new gcp.compute.HealthCheck(`${name}-hc`, {
@@ -138,13 +173,16 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       name: `${name}-hc`,
       httpHealthCheck: { portSpecification: "USE_SERVING_PORT", requestPath: "/readyz" },
     }, parent);
+    // Every request to the endpoint passes Cloud Armor first (rate limit per client IP).
+    const armor = new gcp.compute.SecurityPolicy(`${name}-armor`, armorPolicyArgs(args.project, `${name}-armor`), parent);
+    // Auto-named: the URL map uses it, so a replacement must exist before the old one goes.
     const backend = new gcp.compute.BackendService(`${name}-backend`, {
       project: args.project,
-      name: `${name}-backend`,
       protocol: "HTTP",
       loadBalancingScheme: "EXTERNAL_MANAGED",
       healthChecks: health.id,
       logConfig: { enable: true, sampleRate: 1 },
+      securityPolicy: armor.selfLink,
       backends: args.negZones.map((zone) => ({
         group: `projects/${args.project}/zones/${zone}/networkEndpointGroups/${args.negName}`,
         balancingMode: "RATE",
@@ -167,7 +205,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       ipAddress: ip.address,
       portRange: "443",
       loadBalancingScheme: "EXTERNAL_MANAGED",
-    }, parent);
+    }, { ...parent, deleteBeforeReplace: true });
     this.registerOutputs({ fqdn: this.fqdn, address: this.address, nameServers: this.nameServers, dsRecords: this.dsRecords });
   }
 }

@@ -44,7 +44,7 @@ export class EventStore extends pulumi.ComponentResource {
         storageType: "SSD",
       })),
       labels: { layer: "prod0" },
-    }, { parent: this, protect: true });
+    }, { parent: this, protect: true, deleteBeforeReplace: true });
     new gcp.bigtable.AppProfile(`${args.instance}-${ACTIVE_ACTIVE_PROFILE}`, {
       project: args.project,
       instance: instance.name,

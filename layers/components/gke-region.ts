@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { replacementDigest } from "../../plan/replace-on";
 
 /** Inputs of one region of a GKE layer. */
 export interface GkeRegionArgs {
@@ -40,6 +41,9 @@ export interface GkeRegionArgs {
 
 /** The resource label a cluster of a region being retired carries (the policy pack lets only these go without deletion protection). */
 export const RETIRING_LABEL = "spive-retiring";
+
+/** The node pool type token. */
+const NODE_POOL_TYPE = "gcp:container/nodePool:NodePool";
 
 /** Pod Security admission labels: "restricted" enforced, audited and warned. */
 export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
@@ -143,14 +147,19 @@ export class GkeRegion extends pulumi.ComponentResource {
       loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
       monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
       binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
-      securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_BASIC" },
+      // Configuration auditing stays on; GKE's workload vulnerability scanning is retired
+      // (docs/layers.md): images are scanned in Artifact Registry and admitted by Binary Authorization.
+      securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_DISABLED" },
       maintenancePolicy: { recurringWindow: { startTime: "2026-01-03T02:00:00Z", endTime: "2026-01-03T08:00:00Z", recurrence: "FREQ=WEEKLY;BYDAY=SA,SU" } },
       resourceLabels: { layer: args.prefix, ...(args.retiring ? { [RETIRING_LABEL]: "true" } : {}) },
-    }, { ...parent, protect: !args.retiring, ignoreChanges: ["initialNodeCount", "nodeConfig"] });
+    }, { ...parent, protect: !args.retiring, ignoreChanges: ["initialNodeCount", "nodeConfig"], deleteBeforeReplace: true });
     const size = args.nodePool.size;
-    this.nodePool = new gcp.container.NodePool(`${name}-pool`, {
+    // The pool's name ends in a digest of its replace-only inputs: a change that
+    // replaces the pool names the new one differently, so GKE creates it (and
+    // schedules onto it) before draining and deleting the old one.
+    const poolIgnore = "fixed" in size ? [] : ["initialNodeCount"];
+    const poolArgs = {
       project: args.project,
-      name: `${name}-pool`,
       cluster: this.cluster.id,
       location: args.region,
       nodeLocations: [...args.zones],
@@ -160,7 +169,11 @@ export class GkeRegion extends pulumi.ComponentResource {
       management: { autoRepair: true, autoUpgrade: true },
       upgradeSettings: { strategy: "SURGE", maxSurge: args.nodePool.maxSurge, maxUnavailable: 0 },
       nodeConfig: { ...secureNodeConfig, machineType: args.nodePool.machineType, diskSizeGb: args.nodePool.diskSizeGb, diskType: "pd-balanced", labels: { layer: args.prefix } },
-    }, { ...parent, ignoreChanges: "fixed" in size ? [] : ["initialNodeCount"] });
+    };
+    this.nodePool = new gcp.container.NodePool(`${name}-pool`, {
+      ...poolArgs,
+      name: pulumi.output(poolArgs).apply((v) => `pool-${replacementDigest(NODE_POOL_TYPE, v as Record<string, unknown>, poolIgnore)}`),
+    }, { ...parent, ignoreChanges: poolIgnore });
     this.provider = new k8s.Provider(name, {
       kubeconfig: this.cluster.controlPlaneEndpointsConfig.apply((c) => {
         const endpoint = c?.dnsEndpointConfig?.endpoint;

@@ -61,6 +61,14 @@ export const NODE_ROLES: readonly string[] = [
   "roles/stackdriver.resourceMetadata.writer",
 ];
 
+/**
+ * The project role of a GKE node account: Google's least-privileged role for
+ * nodes ("Kubernetes Engine Default Node Service Account": logs, metrics,
+ * resource metadata, autoscaling metrics), which supersedes the list above.
+ * Source: https://cloud.google.com/kubernetes-engine/docs/how-to/service-accounts
+ */
+export const GKE_NODE_ROLES: readonly string[] = ["roles/container.defaultNodeServiceAccount"];
+
 /** Inputs of an image pull grant. */
 export interface ImagePullGrantArgs {
   /** The repositories the layer's images come from (see `artifactRepositories`). */

@@ -41,7 +41,7 @@ export class LayerNetwork extends pulumi.ComponentResource {
       autoCreateSubnetworks: false,
       routingMode: "GLOBAL",
       deleteDefaultRoutesOnCreate: false,
-    }, parent);
+    }, { ...parent, deleteBeforeReplace: true });
     this.subnets = {};
     for (const s of args.subnets) {
       const subnet = new gcp.compute.Subnetwork(`${args.prefix}-${s.region}`, {
@@ -53,14 +53,14 @@ export class LayerNetwork extends pulumi.ComponentResource {
         privateIpGoogleAccess: true,
         secondaryIpRanges: s.secondary?.map((r) => ({ rangeName: r.name, ipCidrRange: r.cidr })),
         logConfig: { aggregationInterval: "INTERVAL_5_SEC", flowSampling: 0.5, metadata: "INCLUDE_ALL_METADATA" },
-      }, parent);
+      }, { ...parent, deleteBeforeReplace: true });
       this.subnets[s.region] = subnet;
       const router = new gcp.compute.Router(`${args.prefix}-${s.region}-router`, {
         project: args.project,
         name: `${args.prefix}-${s.region}-router`,
         region: s.region,
         network: this.network.id,
-      }, parent);
+      }, { ...parent, deleteBeforeReplace: true });
       new gcp.compute.RouterNat(`${args.prefix}-${s.region}-nat`, {
         project: args.project,
         name: `${args.prefix}-${s.region}-nat`,
