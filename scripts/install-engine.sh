@@ -8,6 +8,9 @@
 # A binary already there is reused (idempotent); a `pulumi` on PATH whose
 # version matches is used instead of building the CLI. Otherwise each piece is
 # built from Go modules through the Go module proxy (10-15 min cold on 2 cores).
+# The CLI is required; the language host and the command provider are built
+# when the proxy serves them, else the rehearsal uses the TypeScript ones in
+# engine/ (docs/real-engine.md says why and what differs).
 # Prints the bin folder on its last line of stdout. Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +27,7 @@ mkdir -p "$BIN"
 TIMEOUT="${SPIVE_ENGINE_BUILD_TIMEOUT:-2400}"
 
 # The commits the tags point at, for modules without tags of their own
-# (checked against the Go module proxy: see docs/real-engine.md).
+# (see docs/real-engine.md).
 case "$SDK_VERSION" in
   3.248.0) LANGHOST_REV=dc7edd58bc13 ;;
   *) LANGHOST_REV="${SPIVE_LANGHOST_REV:-}" ;;
@@ -80,41 +83,57 @@ else
     -o "$BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 fi
 
-# 2. The Node.js language host.
+# 2. The Node.js language host. Optional: when the Go module proxy does not
+# serve it (it refuses this module's pseudo-versions here), the rehearsal uses
+# the TypeScript language host in engine/langhost, which runs programs and
+# policy packs with the SDK's own launchers. The refusal is remembered in a
+# marker (delete it, or set SPIVE_ENGINE_RETRY=1, to try again).
 if [ -x "$BIN/pulumi-language-nodejs" ] && [ -f "$BIN/.langhost-v$SDK_VERSION" ]; then
   say "pulumi-language-nodejs for v$SDK_VERSION already in $BIN"
+elif [ -f "$BIN/.langhost-unavailable" ] && [ "${SPIVE_ENGINE_RETRY:-}" != 1 ]; then
+  say "pulumi-language-nodejs: not available from the Go module proxy (recorded in $BIN/.langhost-unavailable); the rehearsal uses engine/langhost."
 elif command -v pulumi-language-nodejs >/dev/null 2>&1 && [ -L "$BIN/pulumi" ]; then
   ln -sf "$(command -v pulumi-language-nodejs)" "$BIN/pulumi-language-nodejs"; touch "$BIN/.langhost-v$SDK_VERSION"
   say "using the pulumi-language-nodejs on PATH"
+elif ! have_go || [ -z "$LANGHOST_REV" ]; then
+  say "pulumi-language-nodejs: no Go toolchain or no known commit for v$SDK_VERSION; the rehearsal uses engine/langhost."
 else
-  have_go || die "pulumi-language-nodejs is not cached in $BIN and there is no Go toolchain to build it."
-  [ -n "$LANGHOST_REV" ] || die "no language-host commit is known for SDK v$SDK_VERSION; set SPIVE_LANGHOST_REV to the commit of tag v$SDK_VERSION."
   d="$WORK/langhost"; newmod "$d"
   say "resolving the Node.js language host at commit $LANGHOST_REV..."
-  (cd "$d" \
+  if (cd "$d" \
     && go mod edit -replace github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e \
-    && timeout 900 go get "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$LANGHOST_REV" "github.com/pulumi/pulumi/sdk/v3@v$SDK_VERSION" "github.com/pulumi/pulumi/pkg/v3@v$SDK_VERSION" >"$DEST/get-langhost.log" 2>&1) \
-    || { tail -n 20 "$DEST/get-langhost.log" >&2; die "could not fetch the Node.js language host at $LANGHOST_REV from the Go module proxy (see $DEST/get-langhost.log)."; }
-  gobuild language-host "$d" go build -tags osusergo,grpcnotrace \
-    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$SDK_VERSION" \
-    -o "$BIN/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  touch "$BIN/.langhost-v$SDK_VERSION"
+    && timeout 900 go get "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$LANGHOST_REV" "github.com/pulumi/pulumi/sdk/v3@v$SDK_VERSION" "github.com/pulumi/pulumi/pkg/v3@v$SDK_VERSION" >"$DEST/get-langhost.log" 2>&1); then
+    gobuild language-host "$d" go build -tags osusergo,grpcnotrace \
+      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$SDK_VERSION" \
+      -o "$BIN/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+    touch "$BIN/.langhost-v$SDK_VERSION"; rm -f "$BIN/.langhost-unavailable"
+  else
+    cp "$DEST/get-langhost.log" "$BIN/.langhost-unavailable"
+    say "pulumi-language-nodejs: the Go module proxy does not serve it ($(grep -m1 -o '[0-9]\{3\} [A-Za-z ]*' "$DEST/get-langhost.log" || echo 'see the log'), $DEST/get-langhost.log); the rehearsal uses engine/langhost."
+  fi
 fi
 
-# 3. The command provider.
+# 3. The command provider. Optional in the same way: without it the
+# rehearsal uses the command stand-in (engine/standins), which runs
+# local.Command's create/update/delete scripts with /bin/sh as it does.
 if [ -x "$BIN/pulumi-resource-command" ] && [ -f "$BIN/.command-v$CMD_VERSION" ]; then
   say "pulumi-resource-command v$CMD_VERSION already in $BIN"
+elif [ -f "$BIN/.command-unavailable" ] && [ "${SPIVE_ENGINE_RETRY:-}" != 1 ]; then
+  say "pulumi-resource-command: not available from the Go module proxy (recorded in $BIN/.command-unavailable); the rehearsal uses the command stand-in."
+elif ! have_go || [ -z "$COMMAND_REV" ]; then
+  say "pulumi-resource-command: no Go toolchain or no known commit for v$CMD_VERSION; the rehearsal uses the command stand-in."
 else
-  have_go || die "pulumi-resource-command v$CMD_VERSION is not cached in $BIN and there is no Go toolchain to build it."
-  [ -n "$COMMAND_REV" ] || die "no commit is known for pulumi-command v$CMD_VERSION; set SPIVE_COMMAND_REV to the commit of tag v$CMD_VERSION."
   d="$WORK/command"; newmod "$d"
   say "resolving github.com/pulumi/pulumi-command/provider at commit $COMMAND_REV..."
-  (cd "$d" && timeout 900 go get "github.com/pulumi/pulumi-command/provider@$COMMAND_REV" >"$DEST/get-command.log" 2>&1) \
-    || { tail -n 20 "$DEST/get-command.log" >&2; die "could not fetch pulumi-command at $COMMAND_REV from the Go module proxy (see $DEST/get-command.log)."; }
-  gobuild command "$d" go build \
-    -ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$CMD_VERSION" \
-    -o "$BIN/pulumi-resource-command" github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
-  touch "$BIN/.command-v$CMD_VERSION"
+  if (cd "$d" && timeout 900 go get "github.com/pulumi/pulumi-command/provider@$COMMAND_REV" >"$DEST/get-command.log" 2>&1); then
+    gobuild command "$d" go build \
+      -ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$CMD_VERSION" \
+      -o "$BIN/pulumi-resource-command" github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
+    touch "$BIN/.command-v$CMD_VERSION"; rm -f "$BIN/.command-unavailable"
+  else
+    cp "$DEST/get-command.log" "$BIN/.command-unavailable"
+    say "pulumi-resource-command: the Go module proxy does not serve it ($(grep -m1 -o '[0-9]\{3\} [A-Za-z ]*' "$DEST/get-command.log" || echo 'see the log'), $DEST/get-command.log); the rehearsal uses the command stand-in."
+  fi
 fi
 
 say "engine ready: $("$BIN/pulumi" version) in $BIN"
