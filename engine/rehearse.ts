@@ -12,6 +12,7 @@ import {
   mustPulumi,
   pointStackReferencesAtFileBackend,
   prepareWorkspace,
+  stopStandIns,
   type CloudKnobs,
   type PulumiRun,
   type Workspace,
@@ -206,6 +207,7 @@ export async function rehearse(opts: RehearseOptions = {}): Promise<Rehearsal> {
     }
   } finally {
     if (usesDoubles) await doublesDown(ws, deployDir).catch((err) => say(`rehearse: could not stop the dev-0 doubles: ${(err as Error).message}`));
+    stopStandIns(ws);
     if (!opts.keep) fs.rmSync(ws.root, { recursive: true, force: true });
   }
   return { engineVersion: engine.version, plugins: ws.plugins, stacks: results, ...(opts.keep ? { keptAt: ws.root } : {}) };

@@ -102,6 +102,34 @@ function writeExecutable(file: string, body: string): void {
 
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Stand-in packages served by one daemon per workspace (the engine starts a plugin per provider instance: 42 Kubernetes providers in prod1). */
+const DAEMON_PACKAGES: readonly StandInPackage[] = ["gcp", "kubernetes", "time"];
+
+/** The shell wrapper that starts (or reuses) the daemon of a stand-in package and prints its port. */
+function shimScript(pkg: string, version: string): string {
+  const args = [path.join(REPO_ROOT, "engine", "standins", "shim.js"), pkg, version, path.join(REPO_ROOT, "engine", "standins", "main.ts"), require.resolve("tsx/cjs")];
+  return `#!/bin/sh\nexec ${sh(process.execPath)} ${args.map(sh).join(" ")} "$@"\n`;
+}
+
+/** Stops the stand-in daemons of a workspace (each also exits by itself when idle). */
+export function stopStandIns(ws: Pick<Workspace, "cloudDir">): number {
+  const dir = path.join(ws.cloudDir, "daemons");
+  if (!fs.existsSync(dir)) return 0;
+  let n = 0;
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".pid"))) {
+    const pid = Number(fs.readFileSync(path.join(dir, f), "utf8"));
+    try {
+      process.kill(pid, "SIGTERM");
+      n++;
+    } catch {
+      // already gone
+    }
+    fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(path.join(dir, f.replace(/\.pid$/, ".port")), { force: true });
+  }
+  return n;
+}
+
 /** The shell wrapper that runs a TypeScript entry of this checkout with this Node.js. */
 function tsEntryScript(entry: string, args: readonly string[]): string {
   return `#!/bin/sh\nexec ${sh(process.execPath)} --require ${sh(require.resolve("tsx/cjs"))} ${sh(entry)} ${args.map(sh).join(" ")} "$@"\n`;
@@ -152,7 +180,10 @@ export async function prepareWorkspace(engine: Engine, knobs: CloudKnobs = {}, d
         plugins[pkg] = `${version} (pulumi-command, built from Go modules)`;
       } else {
         source = path.join(root, "plugins", `${pkg}-${version}`);
-        writeExecutable(path.join(source, `pulumi-resource-${pkg}`), tsEntryScript(path.join(REPO_ROOT, "engine", "standins", "main.ts"), [pkg, version]));
+        writeExecutable(
+          path.join(source, `pulumi-resource-${pkg}`),
+          DAEMON_PACKAGES.includes(pkg) ? shimScript(pkg, version) : tsEntryScript(path.join(REPO_ROOT, "engine", "standins", "main.ts"), [pkg, version]),
+        );
         plugins[pkg] = `${version} (stand-in)`;
       }
       await execText(engine.cli, ["plugin", "install", "resource", pkg, version, "-f", source, "--non-interactive"], env, 120_000);
@@ -271,13 +302,23 @@ export function runPulumi(ws: Workspace, projectDir: string, args: readonly stri
   });
 }
 
-/** Runs pulumi and throws one sentence with the output's tail when it fails. */
+/** The lines of a run's output that say what went wrong (errors, policy violations), else its tail. */
+export function failureLines(r: Pick<PulumiRun, "stdout" | "stderr">, max = 40): string {
+  const lines = `${r.stdout}\n${r.stderr}`.split("\n");
+  const hits = lines.filter((l) => /error|violation|mandatory|failed|refus|protected/i.test(l) && !/^\s*\[\d+\]/.test(l));
+  return (hits.length > 0 ? hits : lines.filter((l) => l.trim() !== "").slice(-25)).slice(0, max).join("\n");
+}
+
+let logSeq = 0;
+
+/** Runs pulumi, keeps its whole output in `<workspace>/logs/`, and throws one sentence with what went wrong when it fails. */
 export async function mustPulumi(ws: Workspace, projectDir: string, args: readonly string[], opts: RunOptions = {}): Promise<PulumiRun> {
   const r = await runPulumi(ws, projectDir, args, opts);
-  if (r.code !== 0) {
-    const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-25).join("\n");
-    throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}) in ${projectDir}:\n${tail}`);
-  }
+  const logs = path.join(ws.root, "logs");
+  fs.mkdirSync(logs, { recursive: true });
+  const log = path.join(logs, `${String(++logSeq).padStart(2, "0")}-${args.slice(0, 3).join("-").replace(/[^A-Za-z0-9-]/g, "_")}.log`);
+  fs.writeFileSync(log, `$ pulumi ${args.join(" ")}\n${r.stdout}\n--- stderr ---\n${r.stderr}\n[exit ${r.code} after ${r.seconds.toFixed(1)} s]\n`);
+  if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}) in ${projectDir} (whole output: ${log}):\n${failureLines(r)}`);
   return r;
 }
 

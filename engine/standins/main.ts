@@ -81,6 +81,36 @@ export function standInProvider(pkg: StandInPackage, version: string, stateDir: 
   };
 }
 
+/**
+ * Daemon mode (SPIVE_STANDIN_DAEMON=1, started by standins/shim.js): one
+ * server per package and workspace serves every provider instance the engine
+ * starts. It exits once no call has been in flight for SPIVE_STANDIN_IDLE_MS
+ * (default 120 s); the rehearsal also stops it when it ends.
+ */
+function daemonize(p: pulumi.provider.Provider, env: NodeJS.ProcessEnv): pulumi.provider.Provider {
+  const idleMs = Number(env.SPIVE_STANDIN_IDLE_MS ?? 120_000);
+  let inflight = 0;
+  let last = Date.now();
+  setInterval(() => {
+    if (inflight === 0 && Date.now() - last > idleMs) process.exit(0);
+  }, Math.min(idleMs, 5_000)).unref();
+  // Keep the process alive while idle-checking (the gRPC server holds the loop too).
+  const wrapped: Record<string, unknown> = { ...p };
+  for (const [k, v] of Object.entries(p)) {
+    if (typeof v !== "function") continue;
+    wrapped[k] = async (...args: unknown[]) => {
+      inflight++;
+      try {
+        return await (v as (...a: unknown[]) => Promise<unknown>).apply(p, args);
+      } finally {
+        inflight--;
+        last = Date.now();
+      }
+    };
+  }
+  return wrapped as pulumi.provider.Provider;
+}
+
 /** The plugin's entry: `main.ts <pkg> <version> [engine args…]`. */
 export async function standInMain(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const [pkg, version, ...rest] = argv;
@@ -88,7 +118,8 @@ export async function standInMain(argv: readonly string[], env: NodeJS.ProcessEn
   if (!version) throw new Error(`Expected the ${pkg} stand-in's plugin version as the second argument, got nothing.`);
   const stateDir = env[STATE_DIR_ENV];
   if (!stateDir) throw new Error(`${STATE_DIR_ENV}: expected the stand-in cloud's state folder (set by spive rehearse), got nothing.`);
-  await pulumi.provider.main(standInProvider(pkg as StandInPackage, version, stateDir, env), [...rest]);
+  const p = standInProvider(pkg as StandInPackage, version, stateDir, env);
+  await pulumi.provider.main(env.SPIVE_STANDIN_DAEMON === "1" ? daemonize(p, env) : p, [...rest]);
 }
 
 if (require.main === module) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installationStatus } from "../../bootstrap/driver/status";
 import { readDevState } from "../../doubles/dev";
 import { doublesDown, doublesUp } from "../../engine/rehearse";
-import { initStack } from "../../engine/workspace";
+import { initStack, stopStandIns } from "../../engine/workspace";
 import { editStack, engineInstalled, output, prepareSuite, theEngine, type Suite } from "../helpers/engine";
 
 /**
@@ -48,6 +48,7 @@ describe.skipIf(!installed)("the tower on the real Pulumi engine", () => {
   afterAll(async () => {
     if (!s) return;
     await doublesDown(s.ws, s.project).catch(() => undefined);
+    stopStandIns(s.ws);
     if (process.env.SPIVE_KEEP_ENGINE_SUITE !== "1") fs.rmSync(s.ws.root, { recursive: true, force: true });
     else process.stderr.write(`engine suite kept in ${s.ws.root}\n`);
   });
