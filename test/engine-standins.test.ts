@@ -145,3 +145,17 @@ describe("the rehearsal's language host and summaries", () => {
     }
   });
 });
+
+describe("the policy pack's stack rules under the real engine", () => {
+  it("do not judge a resource the engine hands back with no properties (its provider's configuration is not known in the preview)", async () => {
+    const { toPolicy } = await import("../policy/policies");
+    const { k8sMinReplicas } = await import("../policy/rules/kubernetes");
+    const policy = toPolicy(k8sMinReplicas) as { validateStack: (args: unknown, report: (m: string) => void) => void };
+    const urn = "urn:pulumi:prod1::spive-infra::spive:layer:GkeRegion$spive:layer:SpiveWorkload$kubernetes:apps/v1:Deployment::spive-prod1-s0-europe-west1-b";
+    const found: string[] = [];
+    policy.validateStack({ resources: [{ urn, type: "kubernetes:apps/v1:Deployment", name: "spive-prod1-s0-europe-west1-b", props: {} }] }, (m) => found.push(m));
+    expect(found).toEqual([]);
+    policy.validateStack({ resources: [{ urn, type: "kubernetes:apps/v1:Deployment", name: "spive-prod1-s0-europe-west1-b", props: { metadata: { name: "d", namespace: "spive" }, spec: { replicas: 1 } } }] }, (m) => found.push(m));
+    expect(found.join("\n")).toMatch(/expected at least 2 replicas, got 1/);
+  });
+});
