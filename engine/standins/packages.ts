@@ -69,10 +69,15 @@ const gcp: PackageBehaviour = {
 };
 
 const kubernetes: PackageBehaviour = {
-  id(type, _name, inputs) {
+  // The real provider's id is `<namespace>/<name>`, unique within one cluster.
+  // A provider written with the SDK's provider module never sees its
+  // instance's configuration (which cluster), so the logical name stands for
+  // the cluster: a second object of the same kind and name under the same
+  // logical name (a create-before-delete replacement) is refused.
+  id(type, name, inputs) {
     const md = (inputs.metadata ?? {}) as { name?: unknown; namespace?: unknown };
     if (typeof md.name !== "string") return { id: fresh(type.split(":")[2]!.toLowerCase()), named: false };
-    return { id: `${typeof md.namespace === "string" ? `${md.namespace}/` : ""}${md.name}#${type.split(":")[2]}`, named: true };
+    return { id: `${typeof md.namespace === "string" ? `${md.namespace}/` : ""}${md.name}#${type.split(":")[2]}@${name}`, named: true };
   },
   outputs: (type, name, inputs) => ({ ...inputs, ...mockComputedState(type, name, inputs), status: {} }),
   async delay(op, type, _inputs, env) {
