@@ -53,7 +53,13 @@ const gcp: PackageBehaviour = {
     const ident = typeof inputs.name === "string" ? inputs.name : typeof inputs.accountId === "string" ? inputs.accountId : undefined;
     if (ident === undefined) return { id: fresh(`${collection}/${name}`), named: false };
     const project = typeof inputs.project === "string" ? inputs.project : "default-project";
-    return { id: `projects/${project}/${typeof where === "string" ? `locations/${where}/` : ""}${collection}s/${ident}`, named: true };
+    // A name is unique within its parent (a record set within its zone and type, a table within its instance, …).
+    const parents = ["managedZone", "instance", "instanceName", "cluster", "router", "instanceGroupManager"]
+      .filter((k) => typeof inputs[k] === "string")
+      .map((k) => `${k}/${inputs[k]}/`)
+      .join("");
+    const kind = type === "gcp:dns/recordSet:RecordSet" && typeof inputs.type === "string" ? `/${inputs.type}` : "";
+    return { id: `projects/${project}/${typeof where === "string" ? `locations/${where}/` : ""}${parents}${collection}s/${ident}${kind}`, named: true };
   },
   outputs: (type, name, inputs) => ({ ...inputs, ...mockComputedState(type, name, inputs) }),
   delay: async () => undefined,
