@@ -40,7 +40,7 @@ export interface JournalEntry {
   readonly urn: string;
   /** The provider-assigned id. */
   readonly id: string;
-  /** When the operation started and ended (ms since the epoch). */
+  /** When the operation started (ms since the epoch). */
   readonly startMs: number;
   /** When the operation ended (ms since the epoch). */
   readonly endMs: number;
