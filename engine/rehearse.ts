@@ -166,7 +166,11 @@ export async function rehearse(opts: RehearseOptions = {}): Promise<Rehearsal> {
   const onLine = opts.verbose ? (l: string) => say(`  | ${l}`) : undefined;
   const results: StackRehearsal[] = [];
   const journal = path.join(ws.cloudDir, JOURNAL_FILE);
-  const usesDoubles = stacks.includes("prod0");
+  // With a base, the base is deployed only to hold state for this revision's
+  // preview: its bootstrap is skipped (a base may predate the rehearsal's
+  // hook, SPIVE_BOOTSTRAP_REHEARSE_ON), so the preview shows it to be created.
+  const skipBootstrap = commit !== undefined ? ["--exclude", "**command:local:Command**"] : [];
+  const usesDoubles = stacks.includes("prod0") && commit === undefined;
   if (usesDoubles) await doublesUp(ws, deployDir);
   try {
     for (const stack of stacks) {
@@ -179,7 +183,7 @@ export async function rehearse(opts: RehearseOptions = {}): Promise<Rehearsal> {
       }
       say(`rehearse: ${stack}: pulumi up${focus ? " --policy-pack policy" : " (below the rehearsed stack)"} …`);
       const since = Date.now();
-      const up = await mustPulumi(ws, deployDir, ["up", "-s", stack, "--yes", "--skip-preview", ...(focus ? policy(deployDir) : [])], { timeoutMs: opts.timeoutMs, onLine });
+      const up = await mustPulumi(ws, deployDir, ["up", "-s", stack, "--yes", "--skip-preview", ...(focus ? policy(deployDir) : []), ...skipBootstrap], { timeoutMs: opts.timeoutMs, onLine });
       const summary = engineSummary(up.stdout);
       results.push({
         stack,
