@@ -142,7 +142,7 @@ function tsEntryScript(entry: string, args: readonly string[]): string {
  * temporary folder).
  */
 export async function prepareWorkspace(engine: Engine, knobs: CloudKnobs = {}, dir?: string): Promise<Workspace> {
-  const root = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "spive-rehearsal-"));
+  const root = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "spive-engine-"));
   const home = path.join(root, "pulumi-home");
   const backend = path.join(root, "backend");
   const cloudDir = path.join(root, "cloud");
