@@ -71,8 +71,8 @@ export function standInProvider(pkg: StandInPackage, version: string, stateDir: 
       const obj = cloud.get(id);
       // Deleting what is already gone succeeds, as the real providers do.
       if (!obj) return;
-      await behaviour.delay("delete", type, obj.inputs ?? props, env);
       await behaviour.run?.("delete", type, obj.inputs ?? props, env, stateDir);
+      await behaviour.delay("delete", type, obj.inputs ?? props, env);
       cloud.record("delete", id, obj, startMs);
     },
     async invoke(token, args) {

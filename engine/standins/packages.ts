@@ -64,6 +64,13 @@ const gcp: PackageBehaviour = {
   outputs: (type, name, inputs) => ({ ...inputs, ...mockComputedState(type, name, inputs) }),
   delay: async () => undefined,
   deleteBeforeReplace: () => false,
+  async run(op, type, inputs) {
+    // As the Google provider: a cluster with deletion protection cannot be destroyed.
+    if (op === "delete" && type === "gcp:container/cluster:Cluster" && inputs.deletionProtection === true) {
+      throw new Error(`Cannot destroy cluster ${inputs.name} because deletion_protection is set to true. Set it to false to proceed with cluster deletion.`);
+    }
+    return {};
+  },
   invoke(token, args) {
     if (token === "gcp:dns/getKeys:getKeys") {
       const zone = String(args.managedZone);

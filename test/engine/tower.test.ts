@@ -155,7 +155,7 @@ describe.skipIf(!installed)("the tower on the real Pulumi engine", () => {
     }
   }, 900_000);
 
-  it("removing a region from prod1 is refused by protect", async () => {
+  it("removing a region from prod1 is refused by protect until the documented retirement step", async () => {
     const stackFile = path.join(s.project, "stacks", "Pulumi.prod1.yaml");
     const before = fs.readFileSync(stackFile, "utf8");
     editStack(s.project, "prod1", (doc) => {
@@ -167,8 +167,32 @@ describe.skipIf(!installed)("the tower on the real Pulumi engine", () => {
     expect(`${r.stdout}${r.stderr}`).toMatch(/protected/);
     const clusters = (await s.exported("prod1")).filter((x) => x.type === "gcp:container/cluster:Cluster");
     expect(clusters.map((c) => c.inputs?.location).sort()).toEqual(["europe-west1", "us-central1"]);
+
+    // The retirement step of docs/adding-a-region.md: a reviewed change lifts the
+    // cluster's deletion protection (here: in the scratch copy's program), then
+    // `pulumi state unprotect`; only then does the removal apply.
+    const removed = fs.readFileSync(stackFile, "utf8");
     fs.writeFileSync(stackFile, before);
-  }, 600_000);
+    const file = path.join(s.project, "layers", "components", "gke-region.ts");
+    const program = fs.readFileSync(file, "utf8");
+    expect(program).toContain("deletionProtection: true,");
+    fs.writeFileSync(file, program.replace("deletionProtection: true,", 'deletionProtection: args.region !== "us-central1",'));
+    try {
+      const lift = await s.pulumi(["up", "-s", "prod1", "--yes", "--skip-preview"]);
+      expect(lift.code, output(lift)).toBe(0);
+      const urn = clusters.find((c) => c.inputs?.location === "us-central1")!.urn;
+      const unprotect = await s.pulumi(["state", "unprotect", urn, "-s", "prod1", "--yes"]);
+      expect(unprotect.code, output(unprotect)).toBe(0);
+      fs.writeFileSync(stackFile, removed);
+      const retire = await s.pulumi(["up", "-s", "prod1", "--yes", "--skip-preview"]);
+      expect(retire.code, output(retire)).toBe(0);
+      const left = (await s.exported("prod1")).filter((x) => x.type === "gcp:container/cluster:Cluster");
+      expect(left.map((c) => c.inputs?.location)).toEqual(["europe-west1"]);
+      expect(s.journal().some((e) => e.op === "delete" && e.urn === urn)).toBe(true);
+    } finally {
+      fs.writeFileSync(file, program);
+    }
+  }, 900_000);
 
   it("the policy pack runs inside the real engine's preview and a violating change fails it", async () => {
     const file = path.join(s.project, "layers", "components", "gke-region.ts");
