@@ -52,8 +52,9 @@ export async function locateEngine(env: NodeJS.ProcessEnv = process.env): Promis
   } catch (err) {
     return { missing: `${cli} does not run: ${(err as Error).message}` };
   }
-  const marker = (name: string, m: string) => (fs.existsSync(path.join(bin, name)) && fs.readdirSync(bin).some((f) => f.startsWith(m)) ? path.join(bin, name) : undefined);
-  return { bin, cli, version, goLanguageHost: marker("pulumi-language-nodejs", ".langhost-v"), goCommandProvider: marker("pulumi-resource-command", ".command-v") };
+  // A Go piece counts only with the marker engine:install leaves after building it for these versions.
+  const built = (name: string, marker: string) => (fs.existsSync(path.join(bin, name)) && fs.readdirSync(bin).some((f) => f.startsWith(marker)) ? path.join(bin, name) : undefined);
+  return { bin, cli, version, goLanguageHost: built("pulumi-language-nodejs", ".langhost-v"), goCommandProvider: built("pulumi-resource-command", ".command-v") };
 }
 
 function execText(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd?: string): Promise<string> {

@@ -21,7 +21,6 @@ const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
 const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
 const langproto = require("@pulumi/pulumi/proto/language_pb");
 const pluginproto = require("@pulumi/pulumi/proto/plugin_pb");
-const emptyproto = require("google-protobuf/google/protobuf/empty_pb");
 
 /** The version this host reports (the SDK's, which the CLI was built at). */
 export const LANGHOST_VERSION: string = require("@pulumi/pulumi/package.json").version;
@@ -202,5 +201,4 @@ if (require.main === module) {
       process.stderr.write(`spive language host: ${(err as Error).message}\n`);
       process.exit(1);
     });
-  void emptyproto;
 }
