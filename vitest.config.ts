@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The real-engine suite has its own config and script (npm run test:engine).
+    exclude: ["test/engine/**", "node_modules/**"],
     pool: "forks",
     poolOptions: { forks: { minForks: 1, maxForks: 4 } },
     testTimeout: 60_000,

@@ -50,7 +50,16 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
   return {
     ...common,
     validateStack: (args, reportViolation) => {
-      const resources: StackResource[] = args.resources.map((r) => ({
+      // In a preview, the engine hands back *no* properties for a resource
+      // whose provider's configuration is not known yet (a Kubernetes provider
+      // whose cluster is still to be created: a first deployment, a new
+      // region), rather than its inputs (pulumi/sdk go/common/resource/plugin
+      // provider_plugin.go, Create with Preview). Such a resource cannot be
+      // judged yet: leaving it in would report "no replicas, no disruption
+      // budget" for every workload of a new cluster. The resource rules still
+      // judge its inputs, and the stack rules judge it at `pulumi up`, once
+      // its outputs exist. Found by the rehearsal on the real engine (docs/real-engine.md).
+      const resources: StackResource[] = args.resources.filter((r) => !(r.props && typeof r.props === "object" && Object.keys(r.props).length === 0)).map((r) => ({
         urn: r.urn,
         type: r.type,
         name: r.name,

@@ -18,6 +18,15 @@ import { TIMEOUT_KEYS, type DriverTimeouts } from "./driver";
 /** The environment variable the Pulumi bootstrap component passes the binding in. */
 export const BINDING_ENV = "SPIVE_BOOTSTRAP_BINDING";
 
+/**
+ * Set by `spive rehearse` (the real Pulumi engine with stand-in clouds) to a
+ * local target (dev-0): `--target prod0` then still reads and validates the
+ * binding the prod0 stack passes, but binds to that target's doubles. Nothing
+ * else ever sets it; a real deployment that had it set would fail (no doubles
+ * run on a CI runner), never touch prod-0 by another route.
+ */
+export const REHEARSE_ON_ENV = "SPIVE_BOOTSTRAP_REHEARSE_ON";
+
 /** Every target the driver knows. */
 export const TARGETS = ["prod0", "dev-0", "dev-0r"] as const;
 
@@ -35,6 +44,8 @@ export interface ResolvedTarget {
   readonly zones: readonly string[];
   /** Where the zones come from. */
   readonly zonesSource: string;
+  /** Set when a prod0 run is a rehearsal on this local target (REHEARSE_ON_ENV). */
+  readonly rehearsedOn?: string;
 }
 
 /** Options of `resolveTarget`. */
@@ -68,6 +79,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
   const config = cfg["spive:bootstrap"]!;
   const stackFile = path.relative(REPO_ROOT, path.join(dir, "Pulumi.prod0.yaml"));
   let binding: Binding;
+  let rehearsedOn: string | undefined;
   if (isDevTarget(target)) {
     binding = devBinding(target, stateRoot(env));
   } else if (target === "prod0") {
@@ -90,6 +102,12 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
     } else {
       throw new Error(`--target prod0: expected the binding from the prod0 stack's outputs in ${BINDING_ENV} (set by the Pulumi bootstrap component) or --binding FILE, got neither.`);
     }
+    const on = env[REHEARSE_ON_ENV];
+    if (on !== undefined && on !== "") {
+      if (!isDevTarget(on)) throw new Error(`${REHEARSE_ON_ENV}: expected a local target to rehearse prod0 on (dev-0 or dev-0r), got ${JSON.stringify(on)}.`);
+      binding = devBinding(on, stateRoot(env));
+      rehearsedOn = on;
+    }
   } else {
     throw new Error(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
   }
@@ -100,6 +118,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
     logFile: path.resolve(REPO_ROOT, opts.logFile ?? config.log),
     zones: cfg["spive:layer"].regions[0]!.zones,
     zonesSource: `${stackFile} > spive:layer.regions[0].zones`,
+    ...(rehearsedOn ? { rehearsedOn } : {}),
   };
 }
 

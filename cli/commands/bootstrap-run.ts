@@ -111,7 +111,9 @@ async function runAction(opts: RunOptions): Promise<void> {
     return;
   }
   // Only prod0 is behind IAP; the local doubles are on loopback.
-  const tunnel = opts.target === "prod0" && (opts.reach ?? resolved.config.reach) === "iap" ? iapTunnels() : undefined;
+  // A rehearsal (spive rehearse) binds prod0's run to local doubles: no tunnel.
+  if (resolved.rehearsedOn) process.stderr.write(`bootstrap: rehearsal: the prod0 stack's binding was validated; running on the ${resolved.rehearsedOn} doubles instead (SPIVE_BOOTSTRAP_REHEARSE_ON).\n`);
+  const tunnel = opts.target === "prod0" && !resolved.rehearsedOn && (opts.reach ?? resolved.config.reach) === "iap" ? iapTunnels() : undefined;
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
