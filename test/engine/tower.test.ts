@@ -168,41 +168,46 @@ describe.skipIf(!installed)("the tower on the real Pulumi engine", () => {
     const clusters = (await s.exported("prod1")).filter((x) => x.type === "gcp:container/cluster:Cluster");
     expect(clusters.map((c) => c.inputs?.location).sort()).toEqual(["europe-west1", "us-central1"]);
 
-    // The retirement step of docs/adding-a-region.md: a reviewed change lifts the
-    // cluster's deletion protection (here: in the scratch copy's program), then
-    // `pulumi state unprotect`; only then does the removal apply.
-    const removed = fs.readFileSync(stackFile, "utf8");
+    // The retirement step of docs/adding-a-region.md: list the region in
+    // spive:layer.retiringRegions (keeping it in regions) and deploy, which lifts
+    // `protect` and deletion protection from that region's cluster only; then
+    // the config change that removes it applies.
     fs.writeFileSync(stackFile, before);
-    const file = path.join(s.project, "layers", "components", "gke-region.ts");
-    const program = fs.readFileSync(file, "utf8");
-    expect(program).toContain("deletionProtection: true,");
-    fs.writeFileSync(file, program.replace("deletionProtection: true,", 'deletionProtection: args.region !== "us-central1",'));
+    editStack(s.project, "prod1", (doc) => {
+      doc.setIn(["config", "spive:layer", "retiringRegions"], ["us-central1"]);
+    });
     try {
       const lift = await s.pulumi(["up", "-s", "prod1", "--yes", "--skip-preview"]);
       expect(lift.code, output(lift)).toBe(0);
       const urn = clusters.find((c) => c.inputs?.location === "us-central1")!.urn;
-      const unprotect = await s.pulumi(["state", "unprotect", urn, "-s", "prod1", "--yes"]);
-      expect(unprotect.code, output(unprotect)).toBe(0);
-      fs.writeFileSync(stackFile, removed);
+      const lifted = (await s.exported("prod1")).filter((x) => x.type === "gcp:container/cluster:Cluster");
+      expect(lifted.find((c) => c.urn === urn)?.inputs?.deletionProtection).toBe(false);
+      expect(lifted.find((c) => c.inputs?.location === "europe-west1")?.inputs?.deletionProtection).not.toBe(false);
+      editStack(s.project, "prod1", (doc) => {
+        doc.deleteIn(["config", "spive:layer", "retiringRegions"]);
+        const regions = (doc.getIn(["config", "spive:layer", "regions"]) as { toJSON(): { name: string }[] }).toJSON();
+        doc.setIn(["config", "spive:layer", "regions"], regions.filter((r) => r.name !== "us-central1"));
+      });
       const retire = await s.pulumi(["up", "-s", "prod1", "--yes", "--skip-preview"]);
       expect(retire.code, output(retire)).toBe(0);
       const left = (await s.exported("prod1")).filter((x) => x.type === "gcp:container/cluster:Cluster");
       expect(left.map((c) => c.inputs?.location)).toEqual(["europe-west1"]);
       expect(s.journal().some((e) => e.op === "delete" && e.urn === urn)).toBe(true);
     } finally {
-      fs.writeFileSync(file, program);
+      fs.writeFileSync(stackFile, before);
     }
   }, 900_000);
 
   it("the policy pack runs inside the real engine's preview and a violating change fails it", async () => {
     const file = path.join(s.project, "layers", "components", "gke-region.ts");
     const good = fs.readFileSync(file, "utf8");
-    expect(good).toContain("gcpPublicCidrsAccessEnabled: false");
-    fs.writeFileSync(file, good.replace("gcpPublicCidrsAccessEnabled: false", "gcpPublicCidrsAccessEnabled: true"));
+    expect(good).toContain("deletionProtection: !args.retiring,");
+    // A cluster of a region that is not retiring loses its deletion protection.
+    fs.writeFileSync(file, good.replace("deletionProtection: !args.retiring,", "deletionProtection: false,"));
     try {
       const r = await s.pulumi(["preview", "-s", "prod1", ...POLICY]);
       expect(r.code, output(r)).not.toBe(0);
-      expect(`${r.stdout}${r.stderr}`).toMatch(/gke-authorized-networks/);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/deletion-protection/);
     } finally {
       fs.writeFileSync(file, good);
     }
