@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CreateStreamRequest, type StoredStream } from "../bootstrap/contracts/event-store-api";
-import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
+import { CreateStreamRequest, StreamGid, type StoredStream } from "../bootstrap/contracts/event-store-api";
+import { decodeSegment, HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
 /**
  * The durable local event store double: serves the local event store API
@@ -66,7 +66,8 @@ export class EventStoreDouble {
     if (req.path === "/v1/streams" && req.method === "GET") return { status: 200, body: { streams: [...this.streams.values()] } };
     const m = /^\/v1\/streams\/([^/]+)$/.exec(req.path);
     if (m && req.method === "PUT") {
-      const gid = decodeURIComponent(m[1]!);
+      const gid = decodeSegment(m[1]!);
+      if (!StreamGid.safeParse(gid).success) throw new HttpError(400, `PUT /v1/streams/{gid}: ${JSON.stringify(gid.slice(0, 200))} is not a stream gid; expected gid:<layer>/<segment>… as in the bootstrap log, such as gid:prod0/inventory.`);
       const parsed = CreateStreamRequest.safeParse(req.body);
       if (!parsed.success) throw new HttpError(400, `PUT /v1/streams/${gid}: ${parsed.error.issues[0]!.message}.`);
       const have = this.streams.get(gid);

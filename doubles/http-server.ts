@@ -1,13 +1,31 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { MAX_REQUEST_BODY_BYTES } from "../bootstrap/contracts/limits";
+import { escapeUnsafe } from "../bootstrap/contracts/text";
 
 /**
  * The tiny HTTP/JSON server the local doubles share: loopback only, bounded
  * request bodies, JSON answers, one full-sentence `error` on failures.
  */
 
-/** The most bytes a request body may have. */
-export const MAX_BODY_BYTES = 256 * 1024;
+/** The most bytes a request body may have (the contracts' limit, `bootstrap/contracts/limits.ts`). */
+export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
+
+/**
+ * How many bytes of an over-long body are read and dropped before the 413 is
+ * sent, so the client (still writing) reads the answer instead of a reset;
+ * past this the connection is cut.
+ */
+export const MAX_DRAIN_BYTES = 16 * MAX_REQUEST_BODY_BYTES;
+
+/** Decodes one percent-encoded path segment; malformed encoding is the caller's error (400), never a 500. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `The path segment "${segment.slice(0, 80)}" is not valid percent-encoding (RFC 3986); expected UTF-8 bytes encoded as %XX.`);
+  }
+}
 
 /** An error a handler throws to answer with a status and one sentence. */
 export class HttpError extends Error {
@@ -57,21 +75,35 @@ export interface StartedServer {
   close(): Promise<void>;
 }
 
+function tooLarge(size: string): HttpError {
+  return new HttpError(413, `The request body is ${size}; the limit is ${MAX_BODY_BYTES} bytes (docs/contracts.md).`);
+}
+
 function readBody(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? NaN);
+    if (declared > MAX_DRAIN_BYTES) {
+      // Too big to drain: answer at once (the connection closes after the answer).
+      reject(tooLarge(`${declared} bytes`));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes; expected a small JSON object.`));
+      if (size > MAX_DRAIN_BYTES) {
         req.destroy();
         return;
       }
-      chunks.push(c);
+      // Past the limit the rest is read and dropped, so the answer arrives before the connection closes.
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
     req.on("error", reject);
     req.on("end", () => {
+      if (size > MAX_BODY_BYTES) {
+        reject(tooLarge(`${size} bytes`));
+        return;
+      }
       const text = Buffer.concat(chunks).toString("utf8");
       if (text === "") return resolve(undefined);
       try {
@@ -101,8 +133,9 @@ export function startJsonServer(handler: JsonHandler, port = 0, host = "127.0.0.
         const answer = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, body, closed: closed.signal });
         send(answer.status, answer.body);
       } catch (err) {
-        if (err instanceof HttpError) send(err.status, { error: err.message });
-        else send(500, { error: `Internal error: ${(err as Error).message}` });
+        // Messages may echo the request: control and bidi characters are sent escaped.
+        if (err instanceof HttpError) send(err.status, err.status === 413 ? { error: escapeUnsafe(err.message), limitBytes: MAX_BODY_BYTES } : { error: escapeUnsafe(err.message) });
+        else send(500, { error: escapeUnsafe(`Internal error: ${(err as Error).message}`) });
       }
     })();
   });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { diesWithParent } from "../bootstrap/driver/parent-death";
 import { StartInstanceRequest, type RunnerInstance } from "../bootstrap/contracts/runner-api";
-import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
+import { decodeSegment, HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
 /**
  * The basic runner host double: serves the runner API (docs/contracts.md) on
@@ -126,7 +126,7 @@ export class RunnerHostDouble {
     }
     const m = /^\/v1\/instances\/([^/]+)$/.exec(req.path);
     if (m) {
-      const id = decodeURIComponent(m[1]!);
+      const id = decodeSegment(m[1]!);
       if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(id)) {
         throw new HttpError(400, `Instance id ${JSON.stringify(id)} is not a DNS label; expected lowercase letters, digits and hyphens.`);
       }

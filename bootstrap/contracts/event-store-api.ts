@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { GID_PATTERN, NAME_PATTERN } from "../log/schema";
+
+/** A stream gid as the log writes it (`gid:<layer>/<segment>…`): the store refuses any other with 400. */
+export const StreamGid = z.string().regex(GID_PATTERN, "a stream gid such as gid:prod0/inventory");
 
 /**
  * The local event store API (HTTP/JSON, `docs/contracts.md`): the durable
@@ -9,7 +13,7 @@ import { z } from "zod";
 /** `PUT /v1/streams/{gid}` body. */
 export const CreateStreamRequest = z
   .strictObject({
-    store: z.string().min(1).describe("The event-store gateway that holds the stream."),
+    store: z.string().regex(NAME_PATTERN, "a gateway name such as BigtableEventStoreGateway").describe("The event-store gateway that holds the stream."),
     durable: z.boolean().describe("Whether the stream survives a wipe."),
   })
   .describe("Create a stream (idempotent).");

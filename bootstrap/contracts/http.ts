@@ -1,5 +1,6 @@
 import * as http from "node:http";
 import type { z } from "zod";
+import { escapeUnsafe } from "./text";
 
 /**
  * A small JSON-over-HTTP client for the bootstrap contracts: one request per
@@ -77,12 +78,13 @@ export function callJson<S extends z.ZodType>(base: string, path: string, schema
             try {
               json = text === "" ? undefined : JSON.parse(text);
             } catch {
-              reject(new ContractCallError(`${what} answered ${status} with a body that is not JSON: ${text.slice(0, 120)}`, status, false));
+              reject(new ContractCallError(`${what} answered ${status} with a body that is not JSON: ${escapeUnsafe(text.slice(0, 120))}`, status, false));
               return;
             }
             if (status < 200 || status > 299) {
               const sentence = json && typeof json === "object" && typeof (json as { error?: unknown }).error === "string" ? (json as { error: string }).error : text.slice(0, 200);
-              reject(new ContractCallError(`${what} answered ${status}: ${sentence}`, status, false));
+              // The sentence comes from the remote: control and bidi characters are shown escaped.
+              reject(new ContractCallError(`${what} answered ${status}: ${escapeUnsafe(sentence)}`, status, false));
               return;
             }
             const parsed = schema.safeParse(json);

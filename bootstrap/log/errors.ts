@@ -1,3 +1,5 @@
+import { escapeUnsafe } from "../contracts/text";
+
 /**
  * Errors of the bootstrap log: each names the file and line, the event kind,
  * the field path, what was expected and what was found, and renders as one
@@ -58,7 +60,8 @@ export function describeValue(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return v.length === 0 ? "an empty array" : `an array of ${v.length}`;
   if (typeof v === "object") return "an object";
-  const s = JSON.stringify(v);
+  // JSON.stringify escapes control characters but not bidi controls: escapeUnsafe shows those too.
+  const s = escapeUnsafe(JSON.stringify(v));
   return s.length > 80 ? `${s.slice(0, 77)}..."` : s;
 }
 
