@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { credentialFor, type CredentialSource } from "../bootstrap/contracts/auth";
 import { hostForInstance, type Binding } from "../bootstrap/contracts/binding";
 import { httpEventStoreClient, httpRunnerClient, type RunnerClient } from "../bootstrap/contracts/clients";
 import { ContractCallError } from "../bootstrap/contracts/http";
@@ -78,7 +79,12 @@ export class BootstrapInstanceDouble {
   private faultPosition = Infinity;
   private hung = false;
 
-  constructor(private readonly opts: BootstrapInstanceOptions) {}
+  /** The credential of every state-changing call, from the binding's auth (docs/contracts.md, Authentication). */
+  private readonly credential: CredentialSource | undefined;
+
+  constructor(private readonly opts: BootstrapInstanceOptions) {
+    this.credential = credentialFor(opts.binding.auth);
+  }
 
   /** The current progress. */
   progress(): Progress {
@@ -163,7 +169,7 @@ export class BootstrapInstanceDouble {
 
   private runner(url: string): RunnerClient {
     let c = this.runners.get(url);
-    if (!c) this.runners.set(url, (c = httpRunnerClient(url)));
+    if (!c) this.runners.set(url, (c = httpRunnerClient(url, this.credential)));
     return c;
   }
 
@@ -186,7 +192,7 @@ export class BootstrapInstanceDouble {
         throw new Error(`line ${position} CreateStream ${event.gid}: this SpiveProdBootstrap double writes streams only to a local event store; the binding gives a ${b.eventStore.kind} store (set spive:bootstrap.command to the real SpiveProdBootstrap image).`);
       }
       const url = b.eventStore.url;
-      await this.retry(() => httpEventStoreClient(url).createStream(event.gid, { store: event.store, durable: event.durable }));
+      await this.retry(() => httpEventStoreClient(url, this.credential).createStream(event.gid, { store: event.store, durable: event.durable }));
     } else if (event.kind === "CreateInstance") {
       const host = hostForInstance(b, event.zone, event.id);
       if (!host) throw new Error(`line ${position} CreateInstance ${event.id}: no runner host in the binding serves zone ${event.zone}.`);

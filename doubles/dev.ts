@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import { writeInstallationToken } from "../bootstrap/contracts/auth";
 import { Binding } from "../bootstrap/contracts/binding";
 import { loadStackConfig, REPO_ROOT } from "../config/load";
 import { isOurDouble, launchDouble, stopGroup } from "./launch";
@@ -96,12 +97,14 @@ export async function devUp(target: DevTarget, opts: DevUpOptions = {}): Promise
   fs.mkdirSync(dir, { recursive: true });
   const zones = opts.zones ?? loadStackConfig("prod0")["spive:layer"].regions[0]!.zones;
   const launched: DevState["processes"] = [];
+  // A fresh per-installation API token (mode 0600) for every start: the doubles refuse state changes without it.
+  const token = writeInstallationToken(dir);
   try {
-    const store = await launchDouble("event-store", ["--dir", path.join(dir, "event-store")], { logFile: path.join(dir, "event-store.log") });
+    const store = await launchDouble("event-store", ["--dir", path.join(dir, "event-store"), "--token-file", token.file], { logFile: path.join(dir, "event-store.log") });
     launched.push({ role: "event-store", name: "event-store", pid: store.pid, url: store.url });
     const hosts = await Promise.all(
       devHostPlan(target, zones).map(async (h) => {
-        const d = await launchDouble("runner-host", ["--name", h.name, "--zones", h.zones.join(","), ...(opts.runnerArgs?.[h.name] ?? [])], {
+        const d = await launchDouble("runner-host", ["--name", h.name, "--zones", h.zones.join(","), "--token-file", token.file, ...(opts.runnerArgs?.[h.name] ?? [])], {
           logFile: path.join(dir, `${h.name}.log`),
         });
         launched.push({ role: "runner-host", name: h.name, pid: d.pid, url: d.url });
@@ -112,7 +115,7 @@ export async function devUp(target: DevTarget, opts: DevUpOptions = {}): Promise
       target,
       startedAt: new Date().toISOString(),
       processes: launched,
-      binding: { target, runnerHosts: hosts, eventStore: { kind: "local", url: store.url }, gateways: {} },
+      binding: { target, runnerHosts: hosts, eventStore: { kind: "local", url: store.url }, gateways: {}, auth: { kind: "token-file", file: token.file } },
     };
     fs.writeFileSync(stateFile(target, root), `${JSON.stringify(state, null, 2)}\n`);
     return { state, reused: false };

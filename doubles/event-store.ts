@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Authenticator } from "../bootstrap/contracts/auth";
 import { CreateStreamRequest, StreamGid, type StoredStream } from "../bootstrap/contracts/event-store-api";
 import { decodeSegment, HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
@@ -20,9 +21,14 @@ export class EventStoreDouble {
   private server: StartedServer | undefined;
   private readonly file: string;
 
-  /** @param dir the folder that holds the store's data (created if missing). */
+  /**
+   * @param dir the folder that holds the store's data (created if missing).
+   * @param auth decides on every state-changing call (docs/contracts.md, Authentication).
+   * @param port the loopback port (0: any).
+   */
   constructor(
     private readonly dir: string,
+    private readonly auth: Authenticator,
     private readonly port = 0,
   ) {
     this.file = path.join(dir, STREAMS_FILE);
@@ -52,7 +58,7 @@ export class EventStoreDouble {
         if (!this.streams.has(s.gid)) this.streams.set(s.gid, s);
       });
     }
-    this.server = await startJsonServer((req) => this.handle(req), this.port);
+    this.server = await startJsonServer((req) => this.handle(req), this.port, "127.0.0.1", { authenticator: this.auth, realm: "spive-event-store" });
     return this.server.url;
   }
 

@@ -1,5 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Authenticator } from "../bootstrap/contracts/auth";
 import { MAX_REQUEST_BODY_BYTES } from "../bootstrap/contracts/limits";
 import { escapeUnsafe } from "../bootstrap/contracts/text";
 
@@ -32,6 +33,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Extra answer headers, e.g. WWW-Authenticate on a 401. */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = "HttpError";
@@ -115,26 +118,60 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
+/** Options of a JSON server. */
+export interface JsonServerOptions {
+  /**
+   * Decides on every state-changing call (any method but GET and HEAD)
+   * before its body is read: 401 or 403 with one sentence otherwise
+   * (docs/contracts.md, Authentication).
+   */
+  readonly authenticator?: Authenticator;
+  /** The realm named in `WWW-Authenticate` on a 401. */
+  readonly realm?: string;
+}
+
+/** Reads and drops a request body (bounded), so an early answer arrives before the connection closes. */
+function drain(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_DRAIN_BYTES) req.destroy();
+    });
+    req.on("end", () => resolve());
+    req.on("error", () => resolve());
+    req.on("close", () => resolve());
+  });
+}
+
 /** Starts a JSON server on `host:port` (default 127.0.0.1, any free port). */
-export function startJsonServer(handler: JsonHandler, port = 0, host = "127.0.0.1"): Promise<StartedServer> {
+export function startJsonServer(handler: JsonHandler, port = 0, host = "127.0.0.1", opts: JsonServerOptions = {}): Promise<StartedServer> {
   const server = http.createServer((req, res) => {
     const closed = new AbortController();
     res.on("close", () => closed.abort());
-    const send = (status: number, body: unknown) => {
+    const send = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
       if (res.headersSent || res.destroyed) return;
       const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), connection: "close" });
+      res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text), connection: "close" });
       res.end(text);
     };
     void (async () => {
       try {
         const url = new URL(req.url ?? "/", "http://localhost");
+        const method = req.method ?? "GET";
+        if (opts.authenticator && method !== "GET" && method !== "HEAD") {
+          const decision = await opts.authenticator(req.headers.authorization);
+          if (!decision.ok) {
+            await drain(req);
+            throw new HttpError(decision.status, decision.reason, decision.status === 401 ? { "www-authenticate": `Bearer realm="${opts.realm ?? "spive"}"` } : undefined);
+          }
+        }
         const body = await readBody(req);
         const answer = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, body, closed: closed.signal });
         send(answer.status, answer.body);
       } catch (err) {
         // Messages may echo the request: control and bidi characters are sent escaped.
-        if (err instanceof HttpError) send(err.status, err.status === 413 ? { error: escapeUnsafe(err.message), limitBytes: MAX_BODY_BYTES } : { error: escapeUnsafe(err.message) });
+        if (err instanceof HttpError) send(err.status, err.status === 413 ? { error: escapeUnsafe(err.message), limitBytes: MAX_BODY_BYTES } : { error: escapeUnsafe(err.message) }, err.headers);
         else send(500, { error: escapeUnsafe(`Internal error: ${(err as Error).message}`) });
       }
     })();

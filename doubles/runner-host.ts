@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import type { Authenticator } from "../bootstrap/contracts/auth";
 import { diesWithParent } from "../bootstrap/driver/parent-death";
 import { StartInstanceRequest, type RunnerInstance } from "../bootstrap/contracts/runner-api";
 import { decodeSegment, HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
@@ -51,6 +52,8 @@ export interface RunnerHostOptions {
   readonly faults?: RunnerFaults;
   /** What dying means (dieOnWipe); the standalone host kills its process group. Default: close the server. */
   readonly die?: () => void;
+  /** Decides on every state-changing call (PUT, DELETE): the installation token, or Google ID tokens (docs/contracts.md, Authentication). */
+  readonly auth: Authenticator;
 }
 
 interface Slot {
@@ -88,7 +91,7 @@ export class RunnerHostDouble {
   private closing = false;
 
   async start(): Promise<string> {
-    this.server = await startJsonServer((req) => this.handle(req), this.opts.port ?? 0, this.opts.host ?? "127.0.0.1");
+    this.server = await startJsonServer((req) => this.handle(req), this.opts.port ?? 0, this.opts.host ?? "127.0.0.1", { authenticator: this.opts.auth, realm: "spive-runner" });
     return this.server.url;
   }
 

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialFor, tokenAuthenticator, writeInstallationToken } from "../bootstrap/contracts/auth";
 import { httpRunnerClient } from "../bootstrap/contracts/clients";
 import { jsonBytes, LINUX_MAX_ARG_STRLEN, MAX_INSTANCE_ARGS_BYTES, MAX_REQUEST_BODY_BYTES } from "../bootstrap/contracts/limits";
 import { escapeUnsafe } from "../bootstrap/contracts/text";
@@ -59,6 +60,12 @@ function argsOfBytes(bytes: number): string[] {
   return args;
 }
 
+const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-limits-token-"));
+const token = writeInstallationToken(tokenDir);
+const auth = tokenAuthenticator(token.token);
+const cred = credentialFor({ kind: "token-file", file: token.file });
+afterAll(() => fs.rmSync(tokenDir, { recursive: true, force: true }));
+
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 describe("the validator's limits are the transport's", () => {
@@ -90,13 +97,13 @@ describe("the validator's limits are the transport's", () => {
     const args = argsOfBytes(MAX_INSTANCE_ARGS_BYTES);
     expect(errors(withArgs(args))).toEqual([]);
     expect(instanceErrors(withArgs(argsOfBytes(MAX_INSTANCE_ARGS_BYTES + 1)))).toHaveLength(1);
-    const runner = new RunnerHostDouble({ name: "limits", zones: ZONES, stopGraceMs: 500 });
+    const runner = new RunnerHostDouble({ name: "limits", zones: ZONES, stopGraceMs: 500, auth });
     const url = await runner.start();
     try {
-      const res = await httpRunnerClient(url).start("at-the-limit", { process: "SpiveProd0", zone: ZONES[0]!, args }, { timeoutMs: 30_000 });
+      const res = await httpRunnerClient(url, cred).start("at-the-limit", { process: "SpiveProd0", zone: ZONES[0]!, args }, { timeoutMs: 30_000 });
       expect(res.created).toBe(true);
       expect(res.instance.args).toEqual(args);
-      const listed = await httpRunnerClient(url).list({ timeoutMs: 30_000 });
+      const listed = await httpRunnerClient(url, cred).list({ timeoutMs: 30_000 });
       // The process really started (no E2BIG): it is alive with a pid.
       expect(listed.instances.find((i) => i.id === "at-the-limit")).toMatchObject({ state: "running" });
       expect(runner.livePids()).toHaveLength(1);
@@ -158,9 +165,9 @@ describe("control and bidi characters", () => {
 });
 
 describe("the doubles' answers at the limits", () => {
-  const runner = new RunnerHostDouble({ name: "limits-http", zones: ZONES, stopGraceMs: 500 });
+  const runner = new RunnerHostDouble({ name: "limits-http", zones: ZONES, stopGraceMs: 500, auth });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-limits-"));
-  const store = new EventStoreDouble(dir);
+  const store = new EventStoreDouble(dir, auth);
   let runnerUrl = "";
   let storeUrl = "";
   beforeAll(async () => {
@@ -176,7 +183,7 @@ describe("the doubles' answers at the limits", () => {
   /** One raw request; resolves with the status and the parsed body (a reset rejects). */
   function raw(base: string, method: string, pathname: string, body?: Buffer): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(new URL(pathname, base), { method, agent: false, headers: body ? { "content-type": "application/json", "content-length": body.length } : {} }, (res) => {
+      const req = http.request(new URL(pathname, base), { method, agent: false, headers: { authorization: `Bearer ${token.token}`, ...(body ? { "content-type": "application/json", "content-length": body.length } : {}) } }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {

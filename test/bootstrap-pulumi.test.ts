@@ -10,6 +10,8 @@ import { evaluate } from "../plan/recorder";
 import { evaluateStack, offlineLayerOutputs } from "../plan/stack";
 import type { Prod0Outputs } from "../layers/contract";
 import { RunnerHostDouble } from "../doubles/runner-host";
+import { randomBytes } from "node:crypto";
+import { tokenAuthenticator } from "../bootstrap/contracts/auth";
 
 // The Pulumi side of the bootstrap on the mock engine: the prod0 stack
 // declares the bootstrap command with the stack's runner hosts as its
@@ -21,7 +23,8 @@ let runner: RunnerHostDouble;
 let tmp: string;
 
 beforeAll(async () => {
-  runner = new RunnerHostDouble({ name: "counting-runner", zones: ["europe-west1-b", "europe-west1-c"] });
+  // Its token is never handed out: the test proves that nothing calls it at all.
+  runner = new RunnerHostDouble({ name: "counting-runner", zones: ["europe-west1-b", "europe-west1-c"], auth: tokenAuthenticator(randomBytes(32).toString("base64url")) });
   await runner.start();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spive-bootstrap-pulumi-"));
 });

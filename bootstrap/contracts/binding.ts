@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BindingAuth } from "./auth";
 
 /**
  * The infrastructure binding: what a bootstrap run is bound to. The driver
@@ -41,6 +42,7 @@ export const Binding = z
       .record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])))
       .default({})
       .describe("Deployment-specific gateway settings by gateway name, merged over the log's static config."),
+    auth: BindingAuth.optional().describe("How state-changing calls authenticate (docs/contracts.md, Authentication); without it they get 401."),
   })
   .superRefine((b, ctx) => {
     const seen = new Set<string>();

@@ -1,3 +1,4 @@
+import type { CredentialSource } from "./auth";
 import { callJson, type CallOptions } from "./http";
 import {
   InstanceList,
@@ -48,14 +49,17 @@ export interface EventStoreClient {
   list(o?: Opts): Promise<StreamList>;
 }
 
-/** The HTTP runner client of the host at `url`. */
-export function httpRunnerClient(url: string): RunnerClient {
+/**
+ * The HTTP runner client of the host at `url`; state-changing calls carry the
+ * bearer credential from `credential` (docs/contracts.md, Authentication).
+ */
+export function httpRunnerClient(url: string, credential?: CredentialSource): RunnerClient {
   return {
     health: (o) => callJson(url, "v1/health", RunnerHealth, o),
     list: (o) => callJson(url, "v1/instances", InstanceList, o),
-    start: (id, spec, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StartInstanceResponse, { ...o, method: "PUT", body: spec }),
-    stop: (id, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StopInstanceResponse, { ...o, method: "DELETE" }),
-    wipe: (o) => callJson(url, "v1/instances", WipeResponse, { ...o, method: "DELETE" }),
+    start: (id, spec, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StartInstanceResponse, { ...o, method: "PUT", body: spec, credential }),
+    stop: (id, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StopInstanceResponse, { ...o, method: "DELETE", credential }),
+    wipe: (o) => callJson(url, "v1/instances", WipeResponse, { ...o, method: "DELETE", credential }),
   };
 }
 
@@ -67,10 +71,10 @@ export function httpInstanceClient(url: string): InstanceClient {
   };
 }
 
-/** The HTTP client of the local event store at `url`. */
-export function httpEventStoreClient(url: string): EventStoreClient {
+/** The HTTP client of the local event store at `url`; creating a stream carries the bearer credential from `credential`. */
+export function httpEventStoreClient(url: string, credential?: CredentialSource): EventStoreClient {
   return {
-    createStream: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}`, CreateStreamResponse, { ...o, method: "PUT", body: req }),
+    createStream: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}`, CreateStreamResponse, { ...o, method: "PUT", body: req, credential }),
     list: (o) => callJson(url, "v1/streams", StreamList, o),
   };
 }

@@ -1,5 +1,6 @@
 import * as http from "node:http";
 import type { z } from "zod";
+import type { CredentialSource } from "./auth";
 import { escapeUnsafe } from "./text";
 
 /**
@@ -34,6 +35,10 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Cancels the call. */
   readonly signal?: AbortSignal;
+  /** Where the bearer credential comes from (state-changing calls; docs/contracts.md, Authentication). */
+  readonly credential?: CredentialSource;
+  /** Extra request headers. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -44,6 +49,15 @@ export interface CallOptions {
 export function callJson<S extends z.ZodType>(base: string, path: string, schema: S, opts: CallOptions = {}): Promise<z.infer<S>> {
   const url = new URL(path, base.endsWith("/") ? base : `${base}/`);
   const what = `${opts.method ?? "GET"} ${url.href}`;
+  if (opts.credential) {
+    const { credential, ...rest } = opts;
+    return credential().then(
+      (token) => callJson(base, path, schema, { ...rest, headers: { ...rest.headers, authorization: `Bearer ${token}` } }),
+      (err: unknown) => {
+        throw new ContractCallError(`${what} was not sent: ${(err as Error).message}`, undefined, false);
+      },
+    );
+  }
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
   return new Promise((resolve, reject) => {
@@ -64,7 +78,7 @@ export function callJson<S extends z.ZodType>(base: string, path: string, schema
       {
         method: opts.method ?? "GET",
         agent: false,
-        headers: { accept: "application/json", ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
+        headers: { accept: "application/json", ...opts.headers, ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}) },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { credentialFor, type CredentialSource } from "../contracts/auth";
 import { hostForInstance, type Binding, type BoundRunnerHost } from "../contracts/binding";
 import { httpInstanceClient, httpRunnerClient, type InstanceClient, type RunnerClient } from "../contracts/clients";
 import type { Progress } from "../contracts/instance-api";
@@ -195,8 +196,12 @@ async function validate(opts: DriverOptions): Promise<{ state: BootstrapState; l
   return { state: summary.state, lastPosition: summary.lastPosition };
 }
 
+/** One credential source per run (an ID token is fetched once and reused), from the binding's auth. */
+const credentials = new WeakMap<DriverOptions, CredentialSource | undefined>();
+
 function runnerOf(opts: DriverOptions, host: BoundRunnerHost): RunnerClient {
-  return (opts.runnerClient ?? ((h: BoundRunnerHost) => httpRunnerClient(h.url)))(host);
+  if (!credentials.has(opts)) credentials.set(opts, credentialFor(opts.binding.auth, opts.env));
+  return (opts.runnerClient ?? ((h: BoundRunnerHost) => httpRunnerClient(h.url, credentials.get(opts))))(host);
 }
 
 /** Fails naming the first host whose promise rejected (and how many more did). */
