@@ -179,6 +179,27 @@ export const RunnerConfig = z
   })
   .describe("The spive-prod0-basic-runner service.");
 
+/**
+ * Who may change the state of prod-0's runner API: `spive:runnerApi`. Every
+ * PUT and DELETE carries a Google-signed ID token; the runner hosts verify
+ * the audience and that the token's email is an allowed identity
+ * (docs/contracts.md, Authentication). Exported as the stack output `runnerApi`.
+ */
+export const RunnerApiConfig = z
+  .strictObject({
+    audience: z
+      .string()
+      .regex(/^https:\/\/[a-z0-9.-]+(?:\/[A-Za-z0-9._~/-]*)?$/, "an https URL naming the API, such as https://runner-api.prod0.spive.internal")
+      .default("https://runner-api.prod0.spive.internal")
+      .describe("The ID token audience the runner hosts accept (tokens minted for anything else are refused)."),
+    allowedIdentities: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]{4,29}@[a-z0-9-]+\.iam\.gserviceaccount\.com$/, "a service account email"))
+      .min(1, "at least one service account (the CI deployer of prod0)")
+      .max(8)
+      .describe("Service accounts whose ID tokens may change state; the first is the CI deployer that `pulumi up -s prod0` runs as (GCP_SERVICE_ACCOUNT of the prod0 environment)."),
+  })
+  .describe("Authentication of the runner API.");
+
 /** The prod0 event store (a Bigtable instance replicated across both zones): `spive:eventStore`. */
 export const EventStoreConfig = z
   .strictObject({
@@ -252,6 +273,7 @@ export const StackConfig = z
     "spive:dns": DnsConfig.optional(),
     "spive:below": BelowConfig.optional(),
     "spive:runner": RunnerConfig.optional(),
+    "spive:runnerApi": RunnerApiConfig.optional(),
     "spive:eventStore": EventStoreConfig.optional(),
     "spive:bootstrap": BootstrapConfig.optional(),
     "spive:rollout": RolloutConfig.optional(),
@@ -318,6 +340,7 @@ export const StackConfig = z
       if (caps.discoverable) issue(["spive:layer", "capabilities", "discoverable"], "expected false on level 0 (prod-0 is hidden), got true");
       if (caps.autoscaling) issue(["spive:layer", "capabilities", "autoscaling"], "expected false on level 0, got true");
       if (!cfg["spive:runner"]) issue(["spive:runner"], "expected the runner block on level 0, got nothing");
+      if (!cfg["spive:runnerApi"]) issue(["spive:runnerApi"], "expected the runner API's allowed identities on level 0 (who may wipe prod-0), got nothing");
       if (!cfg["spive:eventStore"]) issue(["spive:eventStore"], "expected the event store block on level 0, got nothing");
       if (!cfg["spive:bootstrap"]) issue(["spive:bootstrap"], "expected the bootstrap block on level 0, got nothing");
       if (cfg["spive:below"]) issue(["spive:below"], "expected nothing on level 0 (the bootstrap manages prod-0), got a stack reference");
@@ -325,6 +348,7 @@ export const StackConfig = z
       if (caps.substrate !== "gke") issue(["spive:layer", "capabilities", "substrate"], `expected "gke" on level ${layer.level}, got "${caps.substrate}"`);
       if (!cfg["spive:below"]) issue(["spive:below"], `expected the stack of level ${layer.level - 1}, which manages this layer, got nothing`);
       if (cfg["spive:runner"]) issue(["spive:runner"], `expected no runner block on level ${layer.level} (GKE layer), got one`);
+      if (cfg["spive:runnerApi"]) issue(["spive:runnerApi"], `expected no runner API block on level ${layer.level} (GKE layer), got one`);
       if (cfg["spive:bootstrap"]) issue(["spive:bootstrap"], `expected no bootstrap block on level ${layer.level} (only prod-0 is bootstrapped), got one`);
       if (!cfg["spive:dns"]) issue(["spive:dns"], `expected a DNS block on level ${layer.level}, got nothing`);
       if (!cfg["spive:rollout"]) issue(["spive:rollout"], `expected a rollout policy on level ${layer.level}, got nothing`);
@@ -365,3 +389,5 @@ export type RolloutConfig = z.infer<typeof RolloutConfig>;
 export type BootstrapConfig = z.infer<typeof BootstrapConfig>;
 /** The parsed `spive:runner` block. */
 export type RunnerConfig = z.infer<typeof RunnerConfig>;
+/** The parsed `spive:runnerApi` block. */
+export type RunnerApiConfig = z.infer<typeof RunnerApiConfig>;

@@ -38,6 +38,12 @@ export const RunnerHost = z.object({
 /** Outputs of prod-0 on top of the common ones: what the bootstrap binds to. */
 export const Prod0Outputs = LayerOutputs.extend({
   runnerHosts: z.array(RunnerHost).min(2).describe("Every spive-prod0-basic-runner host, both zones."),
+  runnerApi: z
+    .object({
+      audience: z.string().min(1).describe("The ID token audience the runner hosts verify."),
+      allowedIdentities: z.array(z.string().min(1)).min(1).describe("Service accounts allowed to change state; the first is the CI deployer."),
+    })
+    .describe("Authentication of the runner API (docs/contracts.md, Authentication)."),
   eventStore: z.object({
     project: z.string(),
     instance: z.string(),

@@ -34,6 +34,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
   const region = layer.regions[0]!;
   const runner = cfg["spive:runner"]!;
   const store = cfg["spive:eventStore"]!;
+  const runnerApi = { audience: cfg["spive:runnerApi"]!.audience, allowedIdentities: [...cfg["spive:runnerApi"]!.allowedIdentities] };
   const prefix = layerPrefix(0);
   const bootstrap = cfg["spive:bootstrap"]!;
   const logFile = path.resolve(REPO_ROOT, bootstrap.log);
@@ -98,6 +99,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     runnerImage,
     subnetwork: network.subnets[region.name]!.id,
     serviceAccountEmail: app.email,
+    apiAuth: runnerApi,
     // A host pulls the runner image as it boots: the grant comes first.
     after: [pull],
   });
@@ -112,7 +114,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
   const eventStoreOutputs = { project, instance: store.instance, appProfile: ACTIVE_ACTIVE_PROFILE, table: EVENT_TABLE };
   new ProdBootstrap(`${prefix}-bootstrap`, {
     plan: planBootstrapRun(
-      { runnerHosts: runners.hosts, eventStore: eventStoreOutputs },
+      { runnerHosts: runners.hosts, eventStore: eventStoreOutputs, runnerApi },
       bootstrap,
       bootstrapRunId(pulumi.runtime.isDryRun(), process.env),
       logDigest(fs.readFileSync(logFile)),
@@ -127,6 +129,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     regions: [region.name],
     controlPlane: layer.capabilities.controlPlane,
     runnerHosts: runners.hosts,
+    runnerApi,
     eventStore: eventStoreOutputs,
   };
 }

@@ -52,6 +52,7 @@ export function offlineLayerOutputs(cfg: StackConfig): LayerOutputs | Prod0Outpu
         port: runner.apiPort,
       })),
     ),
+    runnerApi: { audience: cfg["spive:runnerApi"]!.audience, allowedIdentities: [...cfg["spive:runnerApi"]!.allowedIdentities] },
     eventStore: { project, instance: store.instance, appProfile: "spive-active-active", table: "spive-events" },
   };
 }

@@ -6,7 +6,11 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { API_TOKEN_FILE, credentialFor, googleIdTokenAuthenticator, readTokenFile, tokenAuthenticator, writeInstallationToken, type Authenticator } from "../bootstrap/contracts/auth";
 import { httpRunnerClient } from "../bootstrap/contracts/clients";
+import { prod0Binding } from "../bootstrap/driver/target";
+import { loadStackConfig } from "../config/load";
 import { devDown, devUp } from "../doubles/dev";
+import { evaluateStack, offlineLayerOutputs } from "../plan/stack";
+import type { Prod0Outputs } from "../layers/contract";
 import { EventStoreDouble } from "../doubles/event-store";
 import { RunnerHostDouble } from "../doubles/runner-host";
 
@@ -166,4 +170,18 @@ describe("Google ID tokens (prod)", () => {
     expect(fs.readFileSync(argsFile, "utf8").trim()).toBe(`auth print-identity-token --impersonate-service-account=${DEPLOYER} --audiences=${AUDIENCE} --include-email`);
     expect(await auth(`Bearer ${token}`)).toEqual({ ok: true, principal: DEPLOYER });
   }, 60_000);
+});
+
+describe("prod0 wiring", () => {
+  it("the stack passes the audience and allowed identities to every runner host, exports them, and binds the bootstrap to the deployer's ID token", async () => {
+    const cfg = loadStackConfig("prod0");
+    const api = cfg["spive:runnerApi"]!;
+    expect(api.allowedIdentities[0]).toBe("spive-prod0-deployer@spive-prod0.iam.gserviceaccount.com");
+    const outputs = offlineLayerOutputs(cfg) as Prod0Outputs;
+    expect(prod0Binding(outputs).auth).toEqual({ kind: "google-id-token", audience: api.audience, serviceAccount: api.allowedIdentities[0] });
+    const ev = await evaluateStack("prod0", { preview: true });
+    const template = ev.resources.find((r) => r.type === "gcp:compute/instanceTemplate:InstanceTemplate")!;
+    const userData = (template.inputs.metadata as Record<string, string>)["user-data"]!;
+    expect(userData).toContain(`--auth-audience ${api.audience} --allowed-identities ${api.allowedIdentities.join(",")}`);
+  }, 120_000);
 });

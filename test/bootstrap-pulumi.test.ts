@@ -75,11 +75,12 @@ describe("the ProdBootstrap component", () => {
     { name: "h-c", zone: "europe-west1-c", hostname: "127.0.0.1", port: Number(new URL(runner.url).port) },
   ];
   const store = { project: "spive-prod0", instance: "spive-prod0-events", appProfile: "p", table: "t" };
+  const runnerApi = { audience: "https://runner-api.prod0.spive.internal", allowedIdentities: ["spive-prod0-deployer@spive-prod0.iam.gserviceaccount.com"] };
   const config = loadStackConfig("prod0")["spive:bootstrap"]!;
 
   it.each([true, false])("bound to a live runner double, evaluating it (preview %s) makes zero runner calls", async (preview) => {
     const before = runner.requests;
-    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store }, config, bootstrapRunId(preview, { [RUN_ID_ENV]: "ci-42-1" }), "sha256:x");
+    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store, runnerApi }, config, bootstrapRunId(preview, { [RUN_ID_ENV]: "ci-42-1" }), "sha256:x");
     const ev = await evaluate({ stack: "prod0", config: {}, preview, program: () => new ProdBootstrap("b", { plan, after: [] }) });
     const cmd = ev.resources.find((r) => r.type === COMMAND_TYPE)!;
     expect(cmd.inputs.triggers).toEqual([preview ? PREVIEW_RUN_ID : "ci-42-1", "sha256:x"]);
@@ -97,7 +98,7 @@ describe("the ProdBootstrap component", () => {
   });
 
   it("gives Pulumi a create timeout covering every phase", () => {
-    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store }, config, "r", "d");
+    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store, runnerApi }, config, "r", "d");
     const t = config.timeouts;
     const sum = t.validateSeconds + t.dryReplaySeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds;
     expect(Number(plan.createTimeout.replace(/s$/, ""))).toBeGreaterThan(sum);

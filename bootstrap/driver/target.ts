@@ -49,14 +49,20 @@ export interface ResolveOptions {
   readonly stacksDir?: string;
 }
 
-/** The binding of prod0 built from the stack's outputs: every runner host (by its internal hostname) and the Bigtable event store. */
-export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore">): Binding {
+/**
+ * The binding of prod0 built from the stack's outputs: every runner host (by
+ * its internal hostname), the event store, and the credential: a Google ID
+ * token of the CI deployer (the first allowed identity) for the runner API's
+ * audience.
+ */
+export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore" | "runnerApi">): Binding {
   return {
     target: "prod0",
     project: outputs.eventStore.project,
     runnerHosts: outputs.runnerHosts.map((h) => ({ name: h.name, zones: [h.zone], url: `http://${h.hostname}:${h.port}` })),
     eventStore: { kind: "bigtable", ...outputs.eventStore },
     gateways: {},
+    auth: { kind: "google-id-token", audience: outputs.runnerApi.audience, serviceAccount: outputs.runnerApi.allowedIdentities[0]! },
   };
 }
 
