@@ -200,11 +200,22 @@ export const RunnerApiConfig = z
   })
   .describe("Authentication of the runner API.");
 
-/** The prod0 event store (a Bigtable instance replicated across both zones): `spive:eventStore`. */
+/**
+ * The prod0 event store, a regional Cloud Spanner instance (linearizable
+ * writes from both zones; docs/decisions.md, "Event store"): `spive:eventStore`.
+ */
 export const EventStoreConfig = z
   .strictObject({
-    instance: z.string().regex(/^[a-z][a-z0-9-]{5,32}$/, "a Bigtable instance id").default("spive-prod0-events"),
-    nodesPerCluster: z.number().int().min(1).max(30).default(1).describe("Bigtable nodes per zone cluster."),
+    instance: z.string().regex(/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/, "a Spanner instance id (2-30 lowercase letters, digits, hyphens)").default("spive-prod0-events").describe("The Spanner instance id."),
+    database: z.string().regex(/^[a-z][a-z0-9_-]{0,28}[a-z0-9]$/, "a Spanner database id (2-30 lowercase letters, digits, _ or -)").default("spive-events").describe("The database holding every durable stream."),
+    processingUnits: z
+      .number()
+      .int()
+      .min(100)
+      .max(100_000)
+      .refine((n) => (n < 1000 ? n % 100 === 0 : n % 1000 === 0), "a multiple of 100 below 1000 and of 1000 from 1000 on")
+      .default(100)
+      .describe("Compute capacity: 100 processing units is a tenth of a node; storage is billed apart."),
   })
   .describe("The prod0 event store.");
 

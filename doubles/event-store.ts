@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Authenticator } from "../bootstrap/contracts/auth";
 import { CreateStreamRequest, StreamGid, type StoredStream } from "../bootstrap/contracts/event-store-api";
+import { EventLog } from "./event-log";
 import { decodeSegment, HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
 /**
@@ -58,6 +59,7 @@ export class EventStoreDouble {
         if (!this.streams.has(s.gid)) this.streams.set(s.gid, s);
       });
     }
+    this.events = new EventLog(this.dir);
     this.server = await startJsonServer((req) => this.handle(req), this.port, "127.0.0.1", { authenticator: this.auth, realm: "spive-event-store" });
     return this.server.url;
   }
@@ -67,7 +69,12 @@ export class EventStoreDouble {
     await this.server?.close();
   }
 
+  /** The streams' events (created when the store starts). */
+  private events: EventLog | undefined;
+
   private handle(req: JsonRequest) {
+    const ev = /^\/v1\/streams\/([^/]+)\/events$/.exec(req.path);
+    if (ev) return this.handleEvents(req, decodeSegment(ev[1]!));
     if (req.path === "/v1/health" && req.method === "GET") return { status: 200, body: { ok: true, streams: this.streams.size } };
     if (req.path === "/v1/streams" && req.method === "GET") return { status: 200, body: { streams: [...this.streams.values()] } };
     const m = /^\/v1\/streams\/([^/]+)$/.exec(req.path);
@@ -95,5 +102,17 @@ export class EventStoreDouble {
       return { status: 201, body: { created: true, stream } };
     }
     throw new HttpError(404, `${req.method} ${req.path} is not part of the local event store API (docs/contracts.md).`);
+  }
+
+  /** `POST` (conditional append) and `GET` (read) of one stream's events; the stream must exist. */
+  private handleEvents(req: JsonRequest, gid: string) {
+    if (!this.streams.has(gid)) throw new HttpError(404, `Stream ${JSON.stringify(gid.slice(0, 200))} does not exist; create it first (PUT /v1/streams/{gid}).`);
+    if (req.method === "POST") return this.events!.append(gid, req.body);
+    if (req.method === "GET") {
+      const after = Number(req.query.get("after") ?? "0");
+      if (!Number.isInteger(after) || after < 0) throw new HttpError(400, `GET /v1/streams/${gid}/events: expected after=<position ≥ 0>, got "${req.query.get("after")}".`);
+      return { status: 200, body: this.events!.list(gid, after) };
+    }
+    throw new HttpError(405, `${req.method} ${req.path} is not part of the local event store API; expected POST or GET.`);
   }
 }

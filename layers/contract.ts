@@ -44,12 +44,13 @@ export const Prod0Outputs = LayerOutputs.extend({
       allowedIdentities: z.array(z.string().min(1)).min(1).describe("Service accounts allowed to change state; the first is the CI deployer."),
     })
     .describe("Authentication of the runner API (docs/contracts.md, Authentication)."),
-  eventStore: z.object({
-    project: z.string(),
-    instance: z.string(),
-    appProfile: z.string(),
-    table: z.string(),
-  }),
+  eventStore: z
+    .object({
+      project: z.string(),
+      instance: z.string().describe("The regional Spanner instance."),
+      database: z.string().describe("The database holding every durable stream."),
+    })
+    .describe("prod-0's event store (Cloud Spanner, regional)."),
 });
 
 /** Outputs every layer exports. */

@@ -53,7 +53,7 @@ export function offlineLayerOutputs(cfg: StackConfig): LayerOutputs | Prod0Outpu
       })),
     ),
     runnerApi: { audience: cfg["spive:runnerApi"]!.audience, allowedIdentities: [...cfg["spive:runnerApi"]!.allowedIdentities] },
-    eventStore: { project, instance: store.instance, appProfile: "spive-active-active", table: "spive-events" },
+    eventStore: { project, instance: store.instance, database: store.database },
   };
 }
 

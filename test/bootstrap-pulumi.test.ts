@@ -51,7 +51,7 @@ describe("the prod0 stack's bootstrap", () => {
     expect(binding.runnerHosts).toHaveLength(outputs.runnerHosts.length);
     // It runs only after the runner hosts, the event store and the firewall exist.
     for (const h of outputs.runnerHosts) expect(cmd.dependsOn).toContain(`urn:pulumi:prod0::spive-infra::spive:layer:BasicRunner$gcp:compute/perInstanceConfig:PerInstanceConfig::${h.name}`);
-    expect(cmd.dependsOn.some((u) => u.includes("gcp:bigtable/table:Table::"))).toBe(true);
+    expect(cmd.dependsOn.some((u) => u.includes("gcp:spanner/database:Database::"))).toBe(true);
     expect(cmd.dependsOn.some((u) => u.endsWith("::spive-prod0-allow-deployer-to-runner-api"))).toBe(true);
     expect(runner.requests).toBe(before);
   });
@@ -74,7 +74,7 @@ describe("the ProdBootstrap component", () => {
     { name: "h-b", zone: "europe-west1-b", hostname: "127.0.0.1", port: Number(new URL(runner.url).port) },
     { name: "h-c", zone: "europe-west1-c", hostname: "127.0.0.1", port: Number(new URL(runner.url).port) },
   ];
-  const store = { project: "spive-prod0", instance: "spive-prod0-events", appProfile: "p", table: "t" };
+  const store = { project: "spive-prod0", instance: "spive-prod0-events", database: "spive-events" };
   const runnerApi = { audience: "https://runner-api.prod0.spive.internal", allowedIdentities: ["spive-prod0-deployer@spive-prod0.iam.gserviceaccount.com"] };
   const config = loadStackConfig("prod0")["spive:bootstrap"]!;
 

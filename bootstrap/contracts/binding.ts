@@ -22,14 +22,13 @@ export const BoundEventStore = z
   .discriminatedUnion("kind", [
     z.strictObject({ kind: z.literal("local"), url: z.url({ protocol: /^https?$/ }).describe("The local event store API base URL.") }),
     z.strictObject({
-      kind: z.literal("bigtable"),
+      kind: z.literal("spanner"),
       project: z.string().min(1),
-      instance: z.string().min(1),
-      appProfile: z.string().min(1),
-      table: z.string().min(1),
+      instance: z.string().min(1).describe("The regional Spanner instance."),
+      database: z.string().min(1).describe("The database holding every durable stream."),
     }),
   ])
-  .describe("The event store: the local double, or prod-0's Bigtable instance.");
+  .describe("The event store: the local double, or prod-0's Spanner database.");
 
 /** The whole binding. */
 export const Binding = z

@@ -9,7 +9,7 @@ import {
   type StartInstanceRequest,
 } from "./runner-api";
 import { InstanceHealth, Progress } from "./instance-api";
-import { CreateStreamResponse, StreamList, type CreateStreamRequest } from "./event-store-api";
+import { AppendResponse, CreateStreamResponse, EventList, StreamList, type AppendRequest, type CreateStreamRequest } from "./event-store-api";
 
 /**
  * Typed clients of the three HTTP contracts (runner, bootstrap instance,
@@ -47,6 +47,10 @@ export interface EventStoreClient {
   createStream(gid: string, req: CreateStreamRequest, o?: Opts): Promise<CreateStreamResponse>;
   /** `GET /v1/streams`. */
   list(o?: Opts): Promise<StreamList>;
+  /** `POST /v1/streams/{gid}/events`: a conditional append at `expectedPosition + 1`. */
+  append(gid: string, req: AppendRequest, o?: Opts): Promise<AppendResponse>;
+  /** `GET /v1/streams/{gid}/events?after=N`. */
+  events(gid: string, after?: number, o?: Opts): Promise<EventList>;
 }
 
 /**
@@ -76,5 +80,7 @@ export function httpEventStoreClient(url: string, credential?: CredentialSource)
   return {
     createStream: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}`, CreateStreamResponse, { ...o, method: "PUT", body: req, credential }),
     list: (o) => callJson(url, "v1/streams", StreamList, o),
+    append: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}/events`, AppendResponse, { ...o, method: "POST", body: req, credential }),
+    events: (gid, after = 0, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}/events?after=${after}`, EventList, o),
   };
 }

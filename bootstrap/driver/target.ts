@@ -60,7 +60,7 @@ export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventS
     target: "prod0",
     project: outputs.eventStore.project,
     runnerHosts: outputs.runnerHosts.map((h) => ({ name: h.name, zones: [h.zone], url: `http://${h.hostname}:${h.port}` })),
-    eventStore: { kind: "bigtable", ...outputs.eventStore },
+    eventStore: { kind: "spanner", ...outputs.eventStore },
     gateways: {},
     auth: { kind: "google-id-token", audience: outputs.runnerApi.audience, serviceAccount: outputs.runnerApi.allowedIdentities[0]! },
   };
