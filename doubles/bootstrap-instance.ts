@@ -77,6 +77,10 @@ export class BootstrapInstanceDouble {
   private server: StartedServer | undefined;
   private readonly runners = new Map<string, RunnerClient>();
   private faultPosition = Infinity;
+  /** Set on close: the consume loop starts nothing more. */
+  private closing = false;
+  /** The side effects in flight, by position: close waits for them, so none lands after the instance is gone. */
+  private readonly inflight = new Map<number, Promise<void>>();
   private hung = false;
 
   /** The credential of every state-changing call, from the binding's auth (docs/contracts.md, Authentication). */
@@ -111,6 +115,11 @@ export class BootstrapInstanceDouble {
 
   /** Stops serving. */
   async close(): Promise<void> {
+    // From SIGTERM on, no new side effect starts, and those in flight end before the instance does (docs/contracts.md, Lifecycle).
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight.values()]), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+    clearTimeout(timer);
     await this.server?.close();
   }
 
@@ -208,7 +217,7 @@ export class BootstrapInstanceDouble {
       this.notify();
       // CreateInstance effects run up to INSTANCE_CONCURRENCY at a time; the
       // reported position is the end of the prefix whose effects are all done.
-      const inflight = new Map<number, Promise<void>>();
+      const inflight = this.inflight;
       const doneSet = new Set<number>();
       let next = 1;
       const settle = () => {
@@ -219,7 +228,7 @@ export class BootstrapInstanceDouble {
         }
       };
       for await (const { position, event } of readLogEvents(this.opts.logFile)) {
-        if (this.terminal() || this.hung) return;
+        if (this.terminal() || this.hung || this.closing) return;
         const p = this.apply(event, position).then(
           () => {
             inflight.delete(position);
