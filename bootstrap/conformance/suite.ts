@@ -63,6 +63,8 @@ export interface ConformanceOptions {
   readonly bounds?: Partial<ConformanceBounds>;
   /** Called with each check's result as it ends. */
   readonly report?: (r: CheckResult) => void;
+  /** Run only these checks (default: all). */
+  readonly only?: readonly (typeof CHECKS)[number][];
 }
 
 /** One check's verdict. */
@@ -249,6 +251,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<CheckRes
   const smallLast = smallLog.trimEnd().split("\n").length;
   const results: CheckResult[] = [];
   const run = async (name: (typeof CHECKS)[number], body: (rig: Rig) => Promise<void>) => {
+    if (opts.only && !opts.only.includes(name)) return;
     const t0 = Date.now();
     // Every check after the handshake needs a running instance: without a handshake they cannot run.
     const handshake = results.find((r) => r.name === "startup handshake");
