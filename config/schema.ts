@@ -227,7 +227,18 @@ export const BootstrapConfig = z
       .string()
       .min(1)
       .default("node --require tsx/cjs doubles/bin/serve.ts bootstrap-instance")
-      .describe("How the deployment container starts the SpiveProdBootstrap instance (words, no shell; `node` is the running Node)."),
+      .describe("How dev-0 and dev-0r start the SpiveProdBootstrap instance: the double by default (words, no shell; `node` is the running Node). prod0 runs `artifact` instead."),
+    artifact: z
+      .strictObject({
+        image: z
+          .string()
+          .regex(/^[a-z0-9-]+-docker\.pkg\.dev\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z0-9-]+\/[a-z0-9._/-]+$/, "an Artifact Registry image without tag, such as europe-docker.pkg.dev/spive-artifacts/spive/spive-prod-bootstrap")
+          .describe("The SpiveProdBootstrap release image in the Spive Artifact Registry."),
+        version: z.string().regex(/^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?$/, "a release version such as 2026.11.0").describe("The release, used as the image tag."),
+        runtime: z.enum(["docker"]).default("docker").describe("The container runtime in the deployment container: Docker Engine."),
+      })
+      .optional()
+      .describe("The SpiveProdBootstrap release artifact prod0's bootstrap runs (docs/bootstrap.md, \"The instance command\"); required on level 0."),
     reach: z
       .enum(["iap", "direct"])
       .default("iap")
@@ -354,6 +365,7 @@ export const StackConfig = z
       if (!cfg["spive:runnerApi"]) issue(["spive:runnerApi"], "expected the runner API's allowed identities on level 0 (who may wipe prod-0), got nothing");
       if (!cfg["spive:eventStore"]) issue(["spive:eventStore"], "expected the event store block on level 0, got nothing");
       if (!cfg["spive:bootstrap"]) issue(["spive:bootstrap"], "expected the bootstrap block on level 0, got nothing");
+      else if (!cfg["spive:bootstrap"].artifact) issue(["spive:bootstrap", "artifact"], "expected the SpiveProdBootstrap release artifact (image and version) prod0 runs; the double of spive:bootstrap.command serves dev-0 and dev-0r only, got nothing");
       if (cfg["spive:below"]) issue(["spive:below"], "expected nothing on level 0 (the bootstrap manages prod-0), got a stack reference");
     } else {
       if (caps.substrate !== "gke") issue(["spive:layer", "capabilities", "substrate"], `expected "gke" on level ${layer.level}, got "${caps.substrate}"`);
