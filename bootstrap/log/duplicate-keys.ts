@@ -58,7 +58,8 @@ export function keysInValue(value: unknown): number {
     for (const item of value) if (item !== null && typeof item === "object") n += keysInValue(item);
     return n;
   }
-  for (const k of Object.keys(value)) {
+  // for…in without allocating a key array (a parsed JSON object has only own, enumerable keys).
+  for (const k in value as Record<string, unknown>) {
     n++;
     const child = (value as Record<string, unknown>)[k];
     if (child !== null && typeof child === "object") n += keysInValue(child);
