@@ -151,6 +151,15 @@ describe("control and bidi characters", () => {
     expect(errs[0]).not.toMatch(UNSAFE);
   });
 
+  it("shows a file name with a bidi override escaped in every error", () => {
+    const summary = validateLogBuffer(withArgs(["a\u0000"]), { zones: ZONES, displayName: "log\u202etxt.jsonl" });
+    expect(summary.errors.length).toBeGreaterThan(0);
+    for (const e of summary.errors.map(formatLogError)) {
+      expect(e.startsWith("log\\u202etxt.jsonl:")).toBe(true);
+      expect(e).not.toMatch(UNSAFE);
+    }
+  });
+
   it("rejects them in a gateway config value and escapes them in unknown keys and JSON errors", () => {
     const event = JSON.parse(committed[gatewayLine]!) as Record<string, unknown>;
     const config = withLine(gatewayLine, JSON.stringify({ ...event, config: { tablePrefix: "prod\u202e0" } }));

@@ -36,7 +36,9 @@ export interface Problem {
 /** Renders the location part of an error: `file:line Kind.path`, `file:line Kind` or `file:line`. */
 export function formatLocation(e: { readonly file: string; readonly line: number; readonly kind?: string; readonly path: string }): string {
   const where = e.kind ? (e.path ? `${e.kind}.${e.path}` : e.kind) : e.path;
-  return where ? `${e.file}:${e.line} ${where}` : `${e.file}:${e.line}`;
+  // The file name is the user's input too: shown escaped, like everything a message echoes.
+  const file = escapeUnsafe(e.file);
+  return where ? `${file}:${e.line} ${where}` : `${file}:${e.line}`;
 }
 
 /** Renders one error as a single line: `file:line Kind.path: message`. */
@@ -77,8 +79,8 @@ export class LogValidationError extends Error {
     if (errorCount > errors.length) lines.push(`... and ${errorCount - errors.length} more error(s) not shown`);
     super(
       errorCount === 1
-        ? `Invalid bootstrap log ${file}: ${lines[0]}`
-        : `Invalid bootstrap log ${file} (${errorCount} errors):\n  ${lines.join("\n  ")}`,
+        ? `Invalid bootstrap log ${escapeUnsafe(file)}: ${lines[0]}`
+        : `Invalid bootstrap log ${escapeUnsafe(file)} (${errorCount} errors):\n  ${lines.join("\n  ")}`,
     );
     this.name = "LogValidationError";
     this.errors = errors;
