@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -33,10 +34,11 @@ function fakeDocker(name: string, pull: "ok" | "denied"): { docker: string; log:
 echo "$@" >> ${log}
 case "$1" in
   image) echo "Error: No such image: $3" >&2; exit 1 ;;
+  rm) exit 0 ;;
   pull) if [ "${pull}" = ok ]; then exit 0; fi
         echo 'Error response from daemon: Head "https://europe-docker.pkg.dev/v2/spive-artifacts/spive/spive-prod-bootstrap/manifests/2026.11.0": denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource' >&2; exit 1 ;;
   run) shift
-       while [ $# -gt 0 ]; do case "$1" in --rm|--init|--read-only) shift ;; --network|--pull|--user|--volume) shift 2 ;; *) break ;; esac; done
+       while [ $# -gt 0 ]; do case "$1" in --rm|--init|--read-only) shift ;; --name|--network|--pull|--user|--volume) shift 2 ;; *) break ;; esac; done
        shift
        exec ${process.execPath} --require tsx/cjs doubles/bin/serve.ts bootstrap-instance "$@" ;;
 esac
@@ -74,8 +76,8 @@ describe("the prod0 instance is the release artifact", () => {
     const args = ["--log", "/pinned/log.jsonl", "--binding", binding, "--listen", "127.0.0.1:0"];
     const mounts = mountsFor(args);
     expect(mounts).toEqual(["/pinned", path.dirname(binding), "/state/dev-0"]);
-    expect(dockerRunArgs(artifactRef(artifact), args, mounts, "1000:1000")).toEqual([
-      "run", "--rm", "--init", "--network", "host", "--read-only", "--pull", "never", "--user", "1000:1000",
+    expect(dockerRunArgs(artifactRef(artifact), args, mounts, "1000:1000", "spive-bootstrap-1")).toEqual([
+      "run", "--name", "spive-bootstrap-1", "--rm", "--init", "--network", "host", "--read-only", "--pull", "never", "--user", "1000:1000",
       "--volume", "/pinned:/pinned:ro", "--volume", `${path.dirname(binding)}:${path.dirname(binding)}:ro`, "--volume", "/state/dev-0:/state/dev-0:ro",
       "europe-docker.pkg.dev/spive-artifacts/spive/spive-prod-bootstrap:2026.11.0", ...args,
     ]);
@@ -109,6 +111,32 @@ describe("the prod0 instance is the release artifact", () => {
     const calls = fs.readFileSync(log, "utf8").trim().split("\n");
     expect(calls[0]).toBe(`image inspect ${artifactRef(artifact)}`);
     expect(calls[1]).toBe(`pull ${artifactRef(artifact)}`);
-    expect(calls.filter((c) => c.startsWith("run --rm --init --network host --read-only --pull never --user "))).toHaveLength(calls.filter((c) => c.startsWith("run")).length);
+    const runs = calls.filter((c) => c.startsWith("run "));
+    expect(runs.length).toBeGreaterThan(0);
+    expect(runs.every((c) => /^run --name spive-bootstrap-\d+-[0-9a-z]+ --rm --init --network host --read-only --pull never --user \d+:\d+ /.test(c))).toBe(true);
   }, 600_000);
+
+  it("a launcher killed with SIGKILL leaves no container behind: its reaper removes it", async () => {
+    const { docker, log } = fakeDocker("docker-reaper", "ok");
+    const launcher = spawn(process.execPath, [...parseCommand(artifactCommand(artifact)).slice(1), "--log", "/x/log.jsonl", "--binding", "/x/binding.json", "--listen", "127.0.0.1:0"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPIVE_DOCKER: `${docker}` },
+      stdio: "ignore",
+      detached: true,
+    });
+    // Wait (bounded) until it has started the container, then kill it outright.
+    const deadline = Date.now() + 60_000;
+    while (!(fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("run --name "))) {
+      if (Date.now() > deadline) throw new Error("test: the launcher did not start the container within 60 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const name = /run --name (\S+)/.exec(fs.readFileSync(log, "utf8"))![1]!;
+    process.kill(-launcher.pid!, "SIGKILL");
+    const until = Date.now() + 30_000;
+    while (!fs.readFileSync(log, "utf8").includes(`rm --force ${name}`)) {
+      if (Date.now() > until) throw new Error(`test: no "docker rm --force ${name}" within 30 s of the launcher's death`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(fs.readFileSync(log, "utf8")).toContain(`rm --force ${name}`);
+  }, 120_000);
 });

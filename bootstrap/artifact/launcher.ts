@@ -60,9 +60,26 @@ export function mountsFor(instanceArgs: readonly string[], readFile: (f: string)
   return [...new Set(files.map((f) => path.dirname(f)))];
 }
 
-/** `docker run` arguments: removed after use, host network, read-only root, this user, the mounts, the image, the instance args. */
-export function dockerRunArgs(ref: string, instanceArgs: readonly string[], mounts: readonly string[], user: string): string[] {
-  return ["run", "--rm", "--init", "--network", "host", "--read-only", "--pull", "never", "--user", user, ...mounts.flatMap((m) => ["--volume", `${m}:${m}:ro`]), ref, ...instanceArgs];
+/** `docker run` arguments: named, removed after use, host network, read-only root, this user, the mounts, the image, the instance args. */
+export function dockerRunArgs(ref: string, instanceArgs: readonly string[], mounts: readonly string[], user: string, name: string): string[] {
+  return ["run", "--name", name, "--rm", "--init", "--network", "host", "--read-only", "--pull", "never", "--user", user, ...mounts.flatMap((m) => ["--volume", `${m}:${m}:ro`]), ref, ...instanceArgs];
+}
+
+/**
+ * Starts a reaper in its own session: once the launcher is gone — even
+ * killed with SIGKILL, when it cannot stop the container itself and docker's
+ * client dies without stopping it — it removes the container (`docker rm -f`),
+ * so the instance never outlives the driver (docs/bootstrap.md, "If the
+ * driver dies"). After a normal exit the container is already gone and the
+ * removal is a no-op.
+ */
+export function startReaper(docker: readonly string[], name: string, launcherPid: number = process.pid): void {
+  const script = `const { spawn } = require("node:child_process");
+const alive = () => { try { process.kill(${launcherPid}, 0); return true; } catch (e) { return e.code === "EPERM"; } };
+const t = setInterval(() => { if (alive()) return; clearInterval(t);
+  const c = spawn(${JSON.stringify(docker[0])}, ${JSON.stringify([...docker.slice(1), "rm", "--force", name])}, { stdio: "ignore" });
+  c.on("error", () => process.exit(0)); c.on("exit", () => process.exit(0)); }, 250);`;
+  spawn(process.execPath, ["-e", script], { detached: true, stdio: "ignore" }).unref();
 }
 
 /** Runs `cmd args` and resolves with its exit code and stderr (bounded by `timeoutMs`). */
@@ -118,7 +135,9 @@ export async function launchArtifact(a: ArtifactSpec, instanceArgs: readonly str
   }
   const user = typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : "65534:65534";
   const [cmd, ...pre] = docker;
-  const child = spawn(cmd!, [...pre, ...dockerRunArgs(artifactRef(a), instanceArgs, mountsFor(instanceArgs), user)], { stdio: "inherit" });
+  const name = `spive-bootstrap-${process.pid}-${Date.now().toString(36)}`;
+  startReaper(docker, name);
+  const child = spawn(cmd!, [...pre, ...dockerRunArgs(artifactRef(a), instanceArgs, mountsFor(instanceArgs), user, name)], { stdio: "inherit" });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   process.on("SIGTERM", forward("SIGTERM"));
   process.on("SIGINT", forward("SIGINT"));
