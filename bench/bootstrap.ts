@@ -22,6 +22,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { credentialFor, writeInstallationToken } from "../bootstrap/contracts/auth";
 import { httpRunnerClient } from "../bootstrap/contracts/clients";
 import { runBootstrap, wipeRunnerHosts, type DriverResult } from "../bootstrap/driver/driver";
 import { parseCommand } from "../bootstrap/driver/instance-process";
@@ -89,22 +90,24 @@ async function main(): Promise<void> {
     console.log(`   median cost of the lease and the extra preflight: ${median(overheads).toFixed(2)} % of a ${INSTANCES}-instance run (target < 5 %)\n`);
 
     console.log(`2. the driver's wipe across ${WIPE_DELAYS_MS.length} runner hosts (two per zone), ${WIPE_INSTANCES_PER_HOST} instances each, extra wipe delays ${WIPE_DELAYS_MS.join("/")} ms`);
+    const token = writeInstallationToken(root);
+    const cred = credentialFor({ kind: "token-file", file: token.file });
     const hosts = await Promise.all(
       WIPE_DELAYS_MS.map(async (delay, i) => {
         const zone = ZONES[i % ZONES.length]!;
         const name = `bench-runner-${zone}-${Math.floor(i / ZONES.length)}`;
-        const d = await launchDouble("runner-host", ["--name", name, "--zones", zone, "--wipe-delay-ms", String(delay)]);
+        const d = await launchDouble("runner-host", ["--name", name, "--zones", zone, "--wipe-delay-ms", String(delay), "--token-file", token.file]);
         extra.push(d);
         return { name, zones: [zone], url: d.url };
       }),
     );
     await Promise.all(
       hosts.map(async (h) => {
-        const client = httpRunnerClient(h.url);
+        const client = httpRunnerClient(h.url, cred);
         for (let k = 0; k < WIPE_INSTANCES_PER_HOST; k++) await client.start(`${h.name}-i${k}`, { process: "SpiveProd0", zone: h.zones[0]!, args: [] });
       }),
     );
-    const wipe = await runPhase("wipe", 300, "wipeSeconds", undefined, (ctx) => wipeRunnerHosts(hosts, (h) => httpRunnerClient(h.url), ctx));
+    const wipe = await runPhase("wipe", 300, "wipeSeconds", undefined, (ctx) => wipeRunnerHosts(hosts, (h) => httpRunnerClient(h.url, cred), ctx));
     for (const w of wipe.hosts) console.log(`   ${w.host}: ${w.deleted} instances wiped in ${w.ms} ms`);
     const sum = wipe.hosts.reduce((n, w) => n + w.ms, 0);
     const max = Math.max(...wipe.hosts.map((w) => w.ms));

@@ -211,11 +211,43 @@ export const RunnerConfig = z
   })
   .describe("The spive-prod0-basic-runner service.");
 
-/** The prod0 event store (a Bigtable instance replicated across both zones): `spive:eventStore`. */
+/**
+ * Who may change the state of prod-0's runner API: `spive:runnerApi`. Every
+ * PUT and DELETE carries a Google-signed ID token; the runner hosts verify
+ * the audience and that the token's email is an allowed identity
+ * (docs/contracts.md, Authentication). Exported as the stack output `runnerApi`.
+ */
+export const RunnerApiConfig = z
+  .strictObject({
+    audience: z
+      .string()
+      .regex(/^https:\/\/[a-z0-9.-]+(?:\/[A-Za-z0-9._~/-]*)?$/, "an https URL naming the API, such as https://runner-api.prod0.spive.internal")
+      .default("https://runner-api.prod0.spive.internal")
+      .describe("The ID token audience the runner hosts accept (tokens minted for anything else are refused)."),
+    allowedIdentities: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]{4,29}@[a-z0-9-]+\.iam\.gserviceaccount\.com$/, "a service account email"))
+      .min(1, "at least one service account (the CI deployer of prod0)")
+      .max(8)
+      .describe("Service accounts whose ID tokens may change state; the first is the CI deployer that `pulumi up -s prod0` runs as (GCP_SERVICE_ACCOUNT of the prod0 environment)."),
+  })
+  .describe("Authentication of the runner API.");
+
+/**
+ * The prod0 event store, a regional Cloud Spanner instance (linearizable
+ * writes from both zones; docs/decisions.md, "Event store"): `spive:eventStore`.
+ */
 export const EventStoreConfig = z
   .strictObject({
-    instance: z.string().regex(/^[a-z][a-z0-9-]{5,32}$/, "a Bigtable instance id").default("spive-prod0-events"),
-    nodesPerCluster: z.number().int().min(1).max(30).default(1).describe("Bigtable nodes per zone cluster."),
+    instance: z.string().regex(/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/, "a Spanner instance id (2-30 lowercase letters, digits, hyphens)").default("spive-prod0-events").describe("The Spanner instance id."),
+    database: z.string().regex(/^[a-z][a-z0-9_-]{0,28}[a-z0-9]$/, "a Spanner database id (2-30 lowercase letters, digits, _ or -)").default("spive-events").describe("The database holding every durable stream."),
+    processingUnits: z
+      .number()
+      .int()
+      .min(100)
+      .max(100_000)
+      .refine((n) => (n < 1000 ? n % 100 === 0 : n % 1000 === 0), "a multiple of 100 below 1000 and of 1000 from 1000 on")
+      .default(100)
+      .describe("Compute capacity: 100 processing units is a tenth of a node; storage is billed apart."),
   })
   .describe("The prod0 event store.");
 
@@ -227,7 +259,18 @@ export const BootstrapConfig = z
       .string()
       .min(1)
       .default("node --require tsx/cjs doubles/bin/serve.ts bootstrap-instance")
-      .describe("How the deployment container starts the SpiveProdBootstrap instance (words, no shell; `node` is the running Node)."),
+      .describe("How dev-0 and dev-0r start the SpiveProdBootstrap instance: the double by default (words, no shell; `node` is the running Node). prod0 runs `artifact` instead."),
+    artifact: z
+      .strictObject({
+        image: z
+          .string()
+          .regex(/^[a-z0-9-]+-docker\.pkg\.dev\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z0-9-]+\/[a-z0-9._/-]+$/, "an Artifact Registry image without tag, such as europe-docker.pkg.dev/spive-artifacts/spive/spive-prod-bootstrap")
+          .describe("The SpiveProdBootstrap release image in the Spive Artifact Registry."),
+        version: z.string().regex(/^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?$/, "a release version such as 2026.11.0").describe("The release, used as the image tag."),
+        runtime: z.enum(["docker"]).default("docker").describe("The container runtime in the deployment container: Docker Engine."),
+      })
+      .optional()
+      .describe("The SpiveProdBootstrap release artifact prod0's bootstrap runs (docs/bootstrap.md, \"The instance command\"); required on level 0."),
     reach: z
       .enum(["iap", "direct"])
       .default("iap")
@@ -353,6 +396,7 @@ export const StackConfig = z
     "spive:dns": DnsConfig.optional(),
     "spive:below": BelowConfig.optional(),
     "spive:runner": RunnerConfig.optional(),
+    "spive:runnerApi": RunnerApiConfig.optional(),
     "spive:eventStore": EventStoreConfig.optional(),
     "spive:bootstrap": BootstrapConfig.optional(),
     "spive:rollout": RolloutConfig.optional(),
@@ -451,13 +495,16 @@ export const StackConfig = z
       if (caps.discoverable) issue(["spive:layer", "capabilities", "discoverable"], "expected false on level 0 (prod-0 is hidden), got true");
       if (caps.autoscaling) issue(["spive:layer", "capabilities", "autoscaling"], "expected false on level 0, got true");
       if (!cfg["spive:runner"]) issue(["spive:runner"], "expected the runner block on level 0, got nothing");
+      if (!cfg["spive:runnerApi"]) issue(["spive:runnerApi"], "expected the runner API's allowed identities on level 0 (who may wipe prod-0), got nothing");
       if (!cfg["spive:eventStore"]) issue(["spive:eventStore"], "expected the event store block on level 0, got nothing");
       if (!cfg["spive:bootstrap"]) issue(["spive:bootstrap"], "expected the bootstrap block on level 0, got nothing");
+      else if (!cfg["spive:bootstrap"].artifact) issue(["spive:bootstrap", "artifact"], "expected the SpiveProdBootstrap release artifact (image and version) prod0 runs; the double of spive:bootstrap.command serves dev-0 and dev-0r only, got nothing");
       if (cfg["spive:below"]) issue(["spive:below"], "expected nothing on level 0 (the bootstrap manages prod-0), got a stack reference");
     } else {
       if (caps.substrate !== "gke") issue(["spive:layer", "capabilities", "substrate"], `expected "gke" on level ${layer.level}, got "${caps.substrate}"`);
       if (!cfg["spive:below"]) issue(["spive:below"], `expected the stack of level ${layer.level - 1}, which manages this layer, got nothing`);
       if (cfg["spive:runner"]) issue(["spive:runner"], `expected no runner block on level ${layer.level} (GKE layer), got one`);
+      if (cfg["spive:runnerApi"]) issue(["spive:runnerApi"], `expected no runner API block on level ${layer.level} (GKE layer), got one`);
       if (cfg["spive:bootstrap"]) issue(["spive:bootstrap"], `expected no bootstrap block on level ${layer.level} (only prod-0 is bootstrapped), got one`);
       if (!cfg["spive:dns"]) issue(["spive:dns"], `expected a DNS block on level ${layer.level}, got nothing`);
       if (!cfg["spive:rollout"]) issue(["spive:rollout"], `expected a rollout policy on level ${layer.level}, got nothing`);
@@ -510,3 +557,5 @@ export type CostConfig = z.infer<typeof CostConfig>;
 export type CostAssumptions = z.infer<typeof CostAssumptions>;
 /** The parsed `spive:runner` block. */
 export type RunnerConfig = z.infer<typeof RunnerConfig>;
+/** The parsed `spive:runnerApi` block. */
+export type RunnerApiConfig = z.infer<typeof RunnerApiConfig>;

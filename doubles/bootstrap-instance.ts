@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { credentialFor, type CredentialSource } from "../bootstrap/contracts/auth";
 import { hostForInstance, type Binding } from "../bootstrap/contracts/binding";
 import { httpEventStoreClient, httpRunnerClient, type RunnerClient } from "../bootstrap/contracts/clients";
 import { ContractCallError } from "../bootstrap/contracts/http";
@@ -81,9 +82,18 @@ export class BootstrapInstanceDouble {
   private server: StartedServer | undefined;
   private readonly runners = new Map<string, RunnerClient>();
   private faultPosition = Infinity;
+  /** Set on close: the consume loop starts nothing more. */
+  private closing = false;
+  /** The side effects in flight, by position: close waits for them, so none lands after the instance is gone. */
+  private readonly inflight = new Map<number, Promise<void>>();
   private hung = false;
 
-  constructor(private readonly opts: BootstrapInstanceOptions) {}
+  /** The credential of every state-changing call, from the binding's auth (docs/contracts.md, Authentication). */
+  private readonly credential: CredentialSource | undefined;
+
+  constructor(private readonly opts: BootstrapInstanceOptions) {
+    this.credential = credentialFor(opts.binding.auth);
+  }
 
   /** The current progress. */
   progress(): Progress {
@@ -110,6 +120,11 @@ export class BootstrapInstanceDouble {
 
   /** Stops serving. */
   async close(): Promise<void> {
+    // From SIGTERM on, no new side effect starts, and those in flight end before the instance does (docs/contracts.md, Lifecycle).
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight.values()]), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+    clearTimeout(timer);
     await this.server?.close();
   }
 
@@ -168,7 +183,7 @@ export class BootstrapInstanceDouble {
 
   private runner(url: string): RunnerClient {
     let c = this.runners.get(url);
-    if (!c) this.runners.set(url, (c = httpRunnerClient(url, this.opts.lease)));
+    if (!c) this.runners.set(url, (c = httpRunnerClient(url, this.credential, this.opts.lease)));
     return c;
   }
 
@@ -191,7 +206,7 @@ export class BootstrapInstanceDouble {
         throw new Error(`line ${position} CreateStream ${event.gid}: this SpiveProdBootstrap double writes streams only to a local event store; the binding gives a ${b.eventStore.kind} store (set spive:bootstrap.command to the real SpiveProdBootstrap image).`);
       }
       const url = b.eventStore.url;
-      await this.retry(() => httpEventStoreClient(url).createStream(event.gid, { store: event.store, durable: event.durable }));
+      await this.retry(() => httpEventStoreClient(url, this.credential).createStream(event.gid, { store: event.store, durable: event.durable }));
     } else if (event.kind === "CreateInstance") {
       const host = hostForInstance(b, event.zone, event.id);
       if (!host) throw new Error(`line ${position} CreateInstance ${event.id}: no runner host in the binding serves zone ${event.zone}.`);
@@ -211,7 +226,7 @@ export class BootstrapInstanceDouble {
       this.notify();
       // CreateInstance effects run up to INSTANCE_CONCURRENCY at a time; the
       // reported position is the end of the prefix whose effects are all done.
-      const inflight = new Map<number, Promise<void>>();
+      const inflight = this.inflight;
       const doneSet = new Set<number>();
       let next = 1;
       const settle = () => {
@@ -222,7 +237,7 @@ export class BootstrapInstanceDouble {
         }
       };
       for await (const { position, event } of readLogEvents(this.opts.logFile)) {
-        if (this.terminal() || this.hung) return;
+        if (this.terminal() || this.hung || this.closing) return;
         const p = this.apply(event, position).then(
           () => {
             inflight.delete(position);

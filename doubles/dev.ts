@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import { writeInstallationToken } from "../bootstrap/contracts/auth";
 import { Binding } from "../bootstrap/contracts/binding";
 import { loadStackConfig, REPO_ROOT } from "../config/load";
 import { describeHolder } from "../bootstrap/contracts/lease-api";
@@ -139,12 +140,14 @@ async function startDoubles(target: DevTarget, root: string, dir: string, opts: 
   const zones = opts.zones ?? loadStackConfig("prod0")["spive:layer"].regions[0]!.zones;
   const pids = pidDir(dir);
   const launched: DevState["processes"] = [];
+  // A fresh per-installation API token (mode 0600) for every start: the doubles refuse state changes without it.
+  const token = writeInstallationToken(dir);
   try {
-    const store = await launchDouble("event-store", ["--dir", path.join(dir, "event-store"), "--pid-file", path.join(pids, "event-store.json")], { logFile: path.join(dir, "event-store.log") });
+    const store = await launchDouble("event-store", ["--dir", path.join(dir, "event-store"), "--token-file", token.file, "--pid-file", path.join(pids, "event-store.json")], { logFile: path.join(dir, "event-store.log") });
     launched.push({ role: "event-store", name: "event-store", pid: store.pid, url: store.url });
     const hosts = await Promise.all(
       devHostPlan(target, zones).map(async (h) => {
-        const d = await launchDouble("runner-host", ["--name", h.name, "--zones", h.zones.join(","), "--pid-file", path.join(pids, `${h.name}.json`), ...(opts.runnerArgs?.[h.name] ?? [])], {
+        const d = await launchDouble("runner-host", ["--name", h.name, "--zones", h.zones.join(","), "--token-file", token.file, "--pid-file", path.join(pids, `${h.name}.json`), ...(opts.runnerArgs?.[h.name] ?? [])], {
           logFile: path.join(dir, `${h.name}.log`),
         });
         launched.push({ role: "runner-host", name: h.name, pid: d.pid, url: d.url });
@@ -155,7 +158,7 @@ async function startDoubles(target: DevTarget, root: string, dir: string, opts: 
       target,
       startedAt: new Date().toISOString(),
       processes: launched,
-      binding: { target, runnerHosts: hosts, eventStore: { kind: "local", url: store.url }, gateways: {} },
+      binding: { target, runnerHosts: hosts, eventStore: { kind: "local", url: store.url }, gateways: {}, auth: { kind: "token-file", file: token.file } },
     };
     const file = stateFile(target, root);
     fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);

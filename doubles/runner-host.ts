@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import type { Authenticator } from "../bootstrap/contracts/auth";
 import { diesWithParent } from "../bootstrap/driver/parent-death";
 import { StartInstanceRequest, type RunnerInstance } from "../bootstrap/contracts/runner-api";
 import { LeaseTable } from "./lease";
-import { HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
+import { decodeSegment, HttpError, startJsonServer, type JsonRequest, type StartedServer } from "./http-server";
 
 /**
  * The basic runner host double: serves the runner API (docs/contracts.md) on
@@ -52,6 +53,8 @@ export interface RunnerHostOptions {
   readonly faults?: RunnerFaults;
   /** What dying means (dieOnWipe); the standalone host kills its process group. Default: close the server. */
   readonly die?: () => void;
+  /** Decides on every state-changing call (PUT, DELETE): the installation token, or Google ID tokens (docs/contracts.md, Authentication). */
+  readonly auth: Authenticator;
 }
 
 interface Slot {
@@ -93,7 +96,7 @@ export class RunnerHostDouble {
   private closing = false;
 
   async start(): Promise<string> {
-    this.server = await startJsonServer((req) => this.handle(req), this.opts.port ?? 0, this.opts.host ?? "127.0.0.1");
+    this.server = await startJsonServer((req) => this.handle(req), this.opts.port ?? 0, this.opts.host ?? "127.0.0.1", { authenticator: this.opts.auth, realm: "spive-runner" });
     return this.server.url;
   }
 
@@ -135,7 +138,7 @@ export class RunnerHostDouble {
     }
     const m = /^\/v1\/instances\/([^/]+)$/.exec(req.path);
     if (m) {
-      const id = decodeURIComponent(m[1]!);
+      const id = decodeSegment(m[1]!);
       if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(id)) {
         throw new HttpError(400, `Instance id ${JSON.stringify(id)} is not a DNS label; expected lowercase letters, digits and hyphens.`);
       }

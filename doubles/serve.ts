@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import * as fs from "node:fs";
+import { readTokenFile, tokenAuthenticator } from "../bootstrap/contracts/auth";
 import { parseBinding, type Binding } from "../bootstrap/contracts/binding";
 import { LEASE_ENV } from "../bootstrap/contracts/lease-api";
 import { LOG_SHA256_ENV } from "../bootstrap/driver/pin";
@@ -50,7 +51,7 @@ function onTerminate(stop: () => Promise<void>): void {
 export const EXIT_WITH_PARENT_ENV = "SPIVE_EXIT_WITH_PARENT";
 
 /** Runs the runner host double until SIGTERM. */
-export async function runnerHostMain(opts: { name: string; zones: string; listen: string; refuse?: string; dieOnWipe?: boolean; wipeDelayMs?: string; stopGraceMs?: string; pidFile?: string }): Promise<void> {
+export async function runnerHostMain(opts: { name: string; zones: string; listen: string; tokenFile: string; refuse?: string; dieOnWipe?: boolean; wipeDelayMs?: string; stopGraceMs?: string; pidFile?: string }): Promise<void> {
   const { host, port } = parseListen(opts.listen);
   const zones = opts.zones.split(",").map((z) => z.trim()).filter(Boolean);
   if (zones.length === 0) throw new Error(`--zones: expected a comma-separated list of zones, got "${opts.zones}".`);
@@ -70,6 +71,7 @@ export async function runnerHostMain(opts: { name: string; zones: string; listen
     die: () => {
       void double.killAllNow().finally(() => process.exit(137));
     },
+    auth: tokenAuthenticator(readTokenFile(opts.tokenFile)),
   });
   onTerminate(() => double.close());
   // Recorded before it serves, so whoever stops the target finds it.
@@ -79,9 +81,9 @@ export async function runnerHostMain(opts: { name: string; zones: string; listen
 }
 
 /** Runs the event store double until SIGTERM. */
-export async function eventStoreMain(opts: { dir: string; listen: string; pidFile?: string }): Promise<void> {
+export async function eventStoreMain(opts: { dir: string; listen: string; tokenFile: string; pidFile?: string }): Promise<void> {
   const { port } = parseListen(opts.listen);
-  const store = new EventStoreDouble(opts.dir, port);
+  const store = new EventStoreDouble(opts.dir, tokenAuthenticator(readTokenFile(opts.tokenFile)), port);
   onTerminate(() => store.close());
   if (opts.pidFile) writePidFile(opts.pidFile, "event-store", "event-store");
   const url = await store.start();
@@ -138,6 +140,7 @@ export function addServeCommands(program: Command): void {
     .requiredOption("--name <name>", "the host's stable name")
     .requiredOption("--zones <zones>", "comma-separated zones it serves")
     .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .requiredOption("--token-file <file>", "the installation's API token (mode 0600): PUT and DELETE need it")
     .option("--refuse <ids>", "fault: refuse these instance ids (comma-separated, * for all)")
     .option("--die-on-wipe", "fault: die in the middle of a wipe")
     .option("--wipe-delay-ms <ms>", "fault: a slow wipe")
@@ -150,6 +153,7 @@ export function addServeCommands(program: Command): void {
     .requiredOption("--dir <dir>", "where the streams are kept")
     .option("--pid-file <file>", "write its pid and process group there before it serves")
     .option("--listen <addr>", "loopback address", "127.0.0.1:0")
+    .requiredOption("--token-file <file>", "the installation's API token (mode 0600): PUT needs it")
     .action(eventStoreMain);
   program
     .command("bootstrap-instance")

@@ -38,12 +38,19 @@ export const RunnerHost = z.object({
 /** Outputs of prod-0 on top of the common ones: what the bootstrap binds to. */
 export const Prod0Outputs = LayerOutputs.extend({
   runnerHosts: z.array(RunnerHost).min(2).describe("Every spive-prod0-basic-runner host, both zones."),
-  eventStore: z.object({
-    project: z.string(),
-    instance: z.string(),
-    appProfile: z.string(),
-    table: z.string(),
-  }),
+  runnerApi: z
+    .object({
+      audience: z.string().min(1).describe("The ID token audience the runner hosts verify."),
+      allowedIdentities: z.array(z.string().min(1)).min(1).describe("Service accounts allowed to change state; the first is the CI deployer."),
+    })
+    .describe("Authentication of the runner API (docs/contracts.md, Authentication)."),
+  eventStore: z
+    .object({
+      project: z.string(),
+      instance: z.string().describe("The regional Spanner instance."),
+      database: z.string().describe("The database holding every durable stream."),
+    })
+    .describe("prod-0's event store (Cloud Spanner, regional)."),
 });
 
 /** Outputs every layer exports. */

@@ -10,7 +10,7 @@ import { subBlock } from "../topology/cidr";
 import { layerPrefix } from "../topology/placements";
 import { BasicRunner, RUNNER_TAG } from "./components/basic-runner";
 import { ProdBootstrap } from "./components/bootstrap";
-import { ACTIVE_ACTIVE_PROFILE, EVENT_TABLE, EventStore } from "./components/event-store";
+import { EventStore } from "./components/event-store";
 import { ImagePullGrant, NODE_ROLES, ServiceIdentity } from "./components/identity";
 import { artifactRepositories } from "../topology/images";
 import { HEALTH_CHECK_RANGES, LayerNetwork } from "./components/network";
@@ -20,8 +20,8 @@ import { RUNTIME_APIS } from "../topology/apis";
 /**
  * prod-0: one region, exactly two zones, active-active, unsharded, hidden.
  * The spive-prod0-basic-runner service in each zone (stable hostnames, stack
- * output `runnerHosts`), the Bigtable event store replicated across both
- * zones, egress only through Cloud NAT, ingress only from the CI deployment
+ * output `runnerHosts`), the regional Spanner event store (linearizable
+ * writes from both zones), egress only through Cloud NAT, ingress only from the CI deployment
  * network (IAP) to the runner API port, and SpiveProd0's dedicated identity.
  * No external IP, no public DNS, no public load balancer.
  *
@@ -36,6 +36,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
   const region = layer.regions[0]!;
   const runner = cfg["spive:runner"]!;
   const store = cfg["spive:eventStore"]!;
+  const runnerApi = { audience: cfg["spive:runnerApi"]!.audience, allowedIdentities: [...cfg["spive:runnerApi"]!.allowedIdentities] };
   const prefix = layerPrefix(0);
   const bootstrap = cfg["spive:bootstrap"]!;
   const logFile = path.resolve(REPO_ROOT, bootstrap.log);
@@ -102,21 +103,24 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     runnerImage,
     subnetwork: network.subnets[region.name]!.id,
     serviceAccountEmail: app.email,
+    apiAuth: runnerApi,
     // A host pulls the runner image as it boots: the grant comes first.
     after: [pull],
   }, apis.opts);
   const eventStore = new EventStore(`${prefix}-event-store`, {
     project,
+    region: region.name,
     instance: store.instance,
-    zones: region.zones,
-    nodesPerCluster: store.nodesPerCluster,
-    writerEmail: app.email,
+    database: store.database,
+    processingUnits: store.processingUnits,
+    // SpiveProd0 reads and appends; the bootstrap (as the CI deployer) creates the log's streams.
+    writerEmails: [app.email, runnerApi.allowedIdentities[0]!],
   }, apis.opts);
 
-  const eventStoreOutputs = { project, instance: store.instance, appProfile: ACTIVE_ACTIVE_PROFILE, table: EVENT_TABLE };
+  const eventStoreOutputs = { project, instance: store.instance, database: store.database };
   new ProdBootstrap(`${prefix}-bootstrap`, {
     plan: planBootstrapRun(
-      { runnerHosts: runners.hosts, eventStore: eventStoreOutputs },
+      { runnerHosts: runners.hosts, eventStore: eventStoreOutputs, runnerApi },
       bootstrap,
       bootstrapRunId(pulumi.runtime.isDryRun(), process.env),
       logDigest(fs.readFileSync(logFile)),
@@ -131,6 +135,7 @@ export async function prod0Program(cfg: StackConfig): Promise<Record<string, unk
     regions: [region.name],
     controlPlane: layer.capabilities.controlPlane,
     runnerHosts: runners.hosts,
+    runnerApi,
     eventStore: eventStoreOutputs,
   };
 }

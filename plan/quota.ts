@@ -140,7 +140,8 @@ const regionOfZone = (zone: string): string => zone.replace(/-[a-z]$/, "");
  * (fixed size, or the autoscaler's maximum per zone) plus the surge nodes of
  * an upgrade in every zone; a cluster's temporary default pool counts when it
  * is larger (it is removed before the pool is created). Hosts count as many
- * as their per-instance configs. Bigtable counts nodes per zone.
+ * as their per-instance configs. Bigtable counts nodes per zone; Spanner
+ * counts processing units per regional instance configuration.
  */
 export function quotaNeeds(resources: readonly QuotaResource[]): QuotaNeed[] {
   const acc = new Map<string, QuotaNeed>();
@@ -221,6 +222,13 @@ export function quotaNeeds(resources: readonly QuotaResource[]): QuotaNeed[] {
       const metric = str(cl.storageType, "SSD") === "HDD" ? "BIGTABLE_HDD_NODES" : "BIGTABLE_SSD_NODES";
       add("zone", zone, metric, num(cl.numNodes, 1), `${bt.name} cluster ${str(cl.clusterId, zone)}`);
     }
+  }
+  // Spanner's node quota is per instance configuration per project; a regional configuration is one region.
+  for (const sp of custom.filter((r) => r.type === "gcp:spanner/instance:Instance")) {
+    const config = str(sp.inputs.config, "unknown");
+    const region = config.replace(/^regional-/, "");
+    const units = typeof sp.inputs.processingUnits === "number" ? sp.inputs.processingUnits : num(sp.inputs.numNodes, 1) * 1000;
+    add("region", region, "SPANNER_PROCESSING_UNITS", units, `${sp.name}: ${units} processing units in ${config}`);
   }
   const order: Record<QuotaScope, number> = { project: 0, region: 1, zone: 2 };
   return [...acc.values()].sort((a, b) => order[a.scope] - order[b.scope] || a.location.localeCompare(b.location) || a.metric.localeCompare(b.metric));

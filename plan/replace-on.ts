@@ -45,6 +45,16 @@ export const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   // registry: gcp/api-docs/bigtable/instanceiammember (every argument forces replacement)
   "gcp:bigtable/instanceIamMember:InstanceIamMember": ["instance", "project", "role", "member", "condition"],
 
+  // --- Cloud Spanner ---------------------------------------------------------
+  // registry: gcp/api-docs/spanner/instance (name, project and config; processingUnits, displayName and labels update in place;
+  // moving an instance to another configuration is a separate Spanner operation, not an update through the provider)
+  "gcp:spanner/instance:Instance": ["name", "project", "config"],
+  // registry: gcp/api-docs/spanner/database (name, instance, project, databaseDialect, encryptionConfig; newly appended
+  // `ddls` statements run as an update, a change to an earlier statement recreates the database: EVENT_STORE_DDL only grows)
+  "gcp:spanner/database:Database": ["name", "instance", "project", "databaseDialect", "encryptionConfig"],
+  // registry: gcp/api-docs/spanner/databaseiammember (every argument forces replacement)
+  "gcp:spanner/databaseIAMMember:DatabaseIAMMember": ["instance", "database", "project", "role", "member", "condition"],
+
   // --- Binary Authorization ------------------------------------------------
   // registry: gcp/api-docs/binaryauthorization/policy (project; the rules update in place)
   "gcp:binaryauthorization/policy:Policy": ["project"],
@@ -180,6 +190,7 @@ export const NAME_SCOPE: Readonly<Record<string, readonly string[]>> = {
   "gcp:compute/perInstanceConfig:PerInstanceConfig": ["instanceGroupManager"],
   "gcp:bigtable/table:Table": ["instanceName"],
   "gcp:bigtable/appProfile:AppProfile": ["instance"],
+  "gcp:spanner/database:Database": ["instance"],
 };
 
 /** The values at a dotted path (a list on the way yields one value per element); `undefined` ones are dropped. */

@@ -74,7 +74,8 @@ export function offlineLayerOutputs(cfg: StackConfig): LayerOutputs | Prod0Outpu
         port: runner.apiPort,
       })),
     ),
-    eventStore: { project, instance: store.instance, appProfile: "spive-active-active", table: "spive-events" },
+    runnerApi: { audience: cfg["spive:runnerApi"]!.audience, allowedIdentities: [...cfg["spive:runnerApi"]!.allowedIdentities] },
+    eventStore: { project, instance: store.instance, database: store.database },
   };
 }
 

@@ -11,6 +11,7 @@ import { BootstrapInstanceDouble, faultPosition, instanceFaultFor } from "../dou
 import { EventStoreDouble } from "../doubles/event-store";
 import { generateLog } from "../doubles/generate-log";
 import { RunnerHostDouble } from "../doubles/runner-host";
+import { credentialFor, tokenAuthenticator, writeInstallationToken } from "../bootstrap/contracts/auth";
 import { loadStackConfig } from "../config/load";
 
 // The contracts and the doubles in one process: every runner call is
@@ -19,7 +20,11 @@ import { loadStackConfig } from "../config/load";
 
 const ZONES = ["europe-west1-b", "europe-west1-c"];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spive-contracts-"));
-const runner = new RunnerHostDouble({ name: "h0", zones: [ZONES[0]!], stopGraceMs: 500 });
+// The doubles refuse state changes without the installation's token (docs/contracts.md, Authentication).
+const token = writeInstallationToken(tmp);
+const auth = tokenAuthenticator(token.token);
+const cred = credentialFor({ kind: "token-file", file: token.file });
+const runner = new RunnerHostDouble({ name: "h0", zones: [ZONES[0]!], stopGraceMs: 500, auth });
 let url: string;
 
 beforeAll(async () => {
@@ -32,7 +37,7 @@ afterAll(async () => {
 
 describe("runner API (double)", () => {
   it("every call is idempotent and a wipe of an empty host succeeds", async () => {
-    const c = httpRunnerClient(url);
+    const c = httpRunnerClient(url, cred);
     expect(await c.wipe()).toEqual({ host: "h0", deleted: 0, remaining: 0 });
     const spec = { process: "SpiveProd0", zone: ZONES[0]!, args: ["--x"] };
     const first = await c.start("a-0", spec);
@@ -65,15 +70,15 @@ describe("runner API (double)", () => {
 describe("local event store (double)", () => {
   it("creates streams idempotently and keeps them across a restart", async () => {
     const dir = path.join(tmp, "store");
-    const a = new EventStoreDouble(dir);
-    const c = httpEventStoreClient(await a.start());
+    const a = new EventStoreDouble(dir, auth);
+    const c = httpEventStoreClient(await a.start(), cred);
     const s = await c.createStream("gid:prod0/spive", { store: "S", durable: true });
     expect(s.created).toBe(true);
     expect((await c.createStream("gid:prod0/spive", { store: "S", durable: true })).created).toBe(false);
     await expect(c.createStream("gid:prod0/spive", { store: "T", durable: true })).rejects.toThrow(/answered 409/);
     await a.close();
-    const b = new EventStoreDouble(dir);
-    const c2 = httpEventStoreClient(await b.start());
+    const b = new EventStoreDouble(dir, auth);
+    const c2 = httpEventStoreClient(await b.start(), cred);
     expect((await c2.list()).streams).toEqual([s.stream]);
     await b.close();
   });
@@ -83,8 +88,8 @@ describe("bootstrap instance API (double)", () => {
   it("long-polls: answers as soon as the position moves, and reports done at the last position", async () => {
     const log = path.join(tmp, "log.jsonl");
     fs.writeFileSync(log, generateLog({ instances: 2, zones: [ZONES[0]!] }));
-    const store = new EventStoreDouble(path.join(tmp, "store-2"));
-    const binding: Binding = { target: "t", runnerHosts: [{ name: "h0", zones: [ZONES[0]!], url }], eventStore: { kind: "local", url: await store.start() }, gateways: {} };
+    const store = new EventStoreDouble(path.join(tmp, "store-2"), auth);
+    const binding: Binding = { target: "t", runnerHosts: [{ name: "h0", zones: [ZONES[0]!], url }], eventStore: { kind: "local", url: await store.start() }, gateways: {}, auth: { kind: "token-file", file: token.file } };
     const lines: string[] = [];
     const inst = new BootstrapInstanceDouble({ logFile: log, binding, listen: { host: "127.0.0.1", port: 0 }, crash: () => undefined, print: (l) => lines.push(l) });
     const c = httpInstanceClient(await inst.start());
@@ -98,10 +103,10 @@ describe("bootstrap instance API (double)", () => {
     const t0 = Date.now();
     await c.progress(9, 10_000);
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect((await httpRunnerClient(url).list()).instances.map((i) => i.id).sort()).toEqual(["spive-prod0-0", "spive-prod0-1"]);
+    expect((await httpRunnerClient(url, cred).list()).instances.map((i) => i.id).sort()).toEqual(["spive-prod0-0", "spive-prod0-1"]);
     await inst.close();
     await store.close();
-    await httpRunnerClient(url).wipe();
+    await httpRunnerClient(url, cred).wipe();
   });
 });
 

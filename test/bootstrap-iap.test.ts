@@ -35,6 +35,8 @@ beforeAll(async () => {
     runnerHosts: local.runnerHosts.map((r, i) => ({ name: names[i]!, zones: r.zones, url: `http://${names[i]}.${r.zones[0]}.c.spive-prod0.internal:7070` })),
     eventStore: local.eventStore,
     gateways: {},
+    // The installation's credential: through the tunnels as on the loopback.
+    auth: local.auth,
   };
 });
 afterAll(async () => {

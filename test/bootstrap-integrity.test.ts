@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialFor } from "../bootstrap/contracts/auth";
 import { httpRunnerClient } from "../bootstrap/contracts/clients";
 import { httpEventStoreClient } from "../bootstrap/contracts/clients";
 import type { DriverEvent } from "../bootstrap/driver/driver";
@@ -64,8 +65,8 @@ describe("pinning: the run deploys exactly the bytes it validated", () => {
     const file = h.log("verify-full", 4, "verify");
     const r = await h.run("dev-0r", file, {
       // A runner host that reports one instance with other args than it was given.
-      runnerClient: (host, lease) => {
-        const real = httpRunnerClient(host.url, lease);
+      runnerClient: (host, lease, credential) => {
+        const real = httpRunnerClient(host.url, credential, lease);
         // Only the real hosts lie, not the rehearsal's.
         if (!host.name.startsWith("dev-0r-")) return real;
         return {
@@ -133,14 +134,21 @@ describe("one bootstrap at a time per target", () => {
   }, 240_000);
 
   it("a lease whose driver stopped renewing is taken over only after it expires", async () => {
-    const host = devBinding("dev-0r", h.root).runnerHosts[0]!;
+    const binding = devBinding("dev-0r", h.root);
+    const host = binding.runnerHosts[0]!;
+    const credential = credentialFor(binding.auth);
     const { httpLeaseClient } = await import("../bootstrap/contracts/lease-client");
-    const lease = httpLeaseClient(host.url);
     const holder = { runId: "ghost-run", host: "elsewhere", pid: 4242, startedAt: new Date().toISOString() };
+    // Taking a lease changes state: without the installation's credential it is refused (401) and nothing is held.
+    await expect(httpLeaseClient(host.url).acquire({ holder, ttlSeconds: 10, phase: "wait", logSha256: null })).rejects.toThrow(/answered 401/);
+    expect((await httpLeaseClient(host.url).status()).lease).toBeNull();
+    const lease = httpLeaseClient(host.url, credential);
     await lease.acquire({ holder, ttlSeconds: 10, phase: "wait", logSha256: null });
     const acquiredAt = Date.now();
-    // A wipe without the lease is refused by the host itself.
-    await expect(httpRunnerClient(host.url).wipe()).rejects.toThrow(/answered 423: Runner host .* is leased to bootstrap run ghost-run \(host elsewhere, pid 4242/);
+    // The credential is decided first: a wipe without it is 401, whatever the lease.
+    await expect(httpRunnerClient(host.url).wipe()).rejects.toThrow(/answered 401/);
+    // An authenticated wipe without the lease is refused by the host itself.
+    await expect(httpRunnerClient(host.url, credential).wipe()).rejects.toThrow(/answered 423: Runner host .* is leased to bootstrap run ghost-run \(host elsewhere, pid 4242/);
     const r = await h.run("dev-0r", h.log("takeover", 4, "takeover"), { runId: "takeover-early" });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toMatch(/leased to bootstrap run ghost-run \(host elsewhere, pid 4242/);
@@ -185,7 +193,7 @@ describe("preflight: nothing is wiped before everything the replay needs is prov
     // Another definition of the log's stream, under a new gid so the store accepts it, then the log is changed to create it differently.
     const binding = devBinding("dev-0r", h.root);
     if (binding.eventStore.kind !== "local") throw new Error("expected a local store");
-    await httpEventStoreClient(binding.eventStore.url).createStream("gid:prod0/other", { store: "LocalEventStoreGateway", durable: false });
+    await httpEventStoreClient(binding.eventStore.url, credentialFor(binding.auth)).createStream("gid:prod0/other", { store: "LocalEventStoreGateway", durable: false });
     fs.writeFileSync(log, fs.readFileSync(log, "utf8").replace(/gid:prod0\/spive/g, "gid:prod0/other"));
 
     const events: DriverEvent[] = [];

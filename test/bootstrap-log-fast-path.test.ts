@@ -64,6 +64,11 @@ const anyValue = fc.oneof(
   { arbitrary: fc.string({ minLength: 4094, maxLength: 4098 }), weight: 3 },
   fc.constant(Number.POSITIVE_INFINITY),
   fc.constant(undefined),
+  // Control and bidi characters (refused in every free-text string), and args near the byte budget.
+  fc.array(fc.string({ unit: "binary", maxLength: 6 }), { maxLength: 3 }),
+  fc.string({ unit: "binary", maxLength: 6 }),
+  fc.dictionary(fc.stringMatching(CONFIG_KEY_PATTERN), fc.string({ unit: "binary", maxLength: 6 }), { maxKeys: 2 }),
+  fc.array(fc.constant("\u20ac".repeat(1400)), { minLength: 28, maxLength: 34 }),
 );
 
 type Edit = { op: "replace"; pick: number; nested: boolean; value: unknown } | { op: "remove"; pick: number } | { op: "add"; key: string; value: unknown };

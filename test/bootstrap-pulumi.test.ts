@@ -10,6 +10,8 @@ import { evaluate } from "../plan/recorder";
 import { evaluateStack, offlineLayerOutputs } from "../plan/stack";
 import type { Prod0Outputs } from "../layers/contract";
 import { RunnerHostDouble } from "../doubles/runner-host";
+import { randomBytes } from "node:crypto";
+import { tokenAuthenticator } from "../bootstrap/contracts/auth";
 
 // The Pulumi side of the bootstrap on the mock engine: the prod0 stack
 // declares the bootstrap command with the stack's runner hosts as its
@@ -21,7 +23,8 @@ let runner: RunnerHostDouble;
 let tmp: string;
 
 beforeAll(async () => {
-  runner = new RunnerHostDouble({ name: "counting-runner", zones: ["europe-west1-b", "europe-west1-c"] });
+  // Its token is never handed out: the test proves that nothing calls it at all.
+  runner = new RunnerHostDouble({ name: "counting-runner", zones: ["europe-west1-b", "europe-west1-c"], auth: tokenAuthenticator(randomBytes(32).toString("base64url")) });
   await runner.start();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spive-bootstrap-pulumi-"));
 });
@@ -48,7 +51,7 @@ describe("the prod0 stack's bootstrap", () => {
     expect(binding.runnerHosts).toHaveLength(outputs.runnerHosts.length);
     // It runs only after the runner hosts, the event store and the firewall exist.
     for (const h of outputs.runnerHosts) expect(cmd.dependsOn).toContain(`urn:pulumi:prod0::spive-infra::spive:layer:BasicRunner$gcp:compute/perInstanceConfig:PerInstanceConfig::${h.name}`);
-    expect(cmd.dependsOn.some((u) => u.includes("gcp:bigtable/table:Table::"))).toBe(true);
+    expect(cmd.dependsOn.some((u) => u.includes("gcp:spanner/database:Database::"))).toBe(true);
     expect(cmd.dependsOn.some((u) => u.endsWith("::spive-prod0-allow-deployer-to-runner-api"))).toBe(true);
     expect(runner.requests).toBe(before);
   });
@@ -71,12 +74,13 @@ describe("the ProdBootstrap component", () => {
     { name: "h-b", zone: "europe-west1-b", hostname: "127.0.0.1", port: Number(new URL(runner.url).port) },
     { name: "h-c", zone: "europe-west1-c", hostname: "127.0.0.1", port: Number(new URL(runner.url).port) },
   ];
-  const store = { project: "spive-prod0", instance: "spive-prod0-events", appProfile: "p", table: "t" };
+  const store = { project: "spive-prod0", instance: "spive-prod0-events", database: "spive-events" };
+  const runnerApi = { audience: "https://runner-api.prod0.spive.internal", allowedIdentities: ["spive-prod0-deployer@spive-prod0.iam.gserviceaccount.com"] };
   const config = loadStackConfig("prod0")["spive:bootstrap"]!;
 
   it.each([true, false])("bound to a live runner double, evaluating it (preview %s) makes zero runner calls", async (preview) => {
     const before = runner.requests;
-    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store }, config, bootstrapRunId(preview, { [RUN_ID_ENV]: "ci-42-1" }), "sha256:x");
+    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store, runnerApi }, config, bootstrapRunId(preview, { [RUN_ID_ENV]: "ci-42-1" }), "sha256:x");
     const ev = await evaluate({ stack: "prod0", config: {}, preview, program: () => new ProdBootstrap("b", { plan, after: [] }) });
     const cmd = ev.resources.find((r) => r.type === COMMAND_TYPE)!;
     expect(cmd.inputs.triggers).toEqual([preview ? PREVIEW_RUN_ID : "ci-42-1", "sha256:x"]);
@@ -94,7 +98,7 @@ describe("the ProdBootstrap component", () => {
   });
 
   it("gives Pulumi a create timeout covering every phase", () => {
-    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store }, config, "r", "d");
+    const plan = planBootstrapRun({ runnerHosts: hosts(), eventStore: store, runnerApi }, config, "r", "d");
     const t = config.timeouts;
     const sum = t.validateSeconds + t.leaseSeconds + t.dryReplaySeconds + t.preflightSeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds;
     expect(Number(plan.createTimeout.replace(/s$/, ""))).toBeGreaterThan(sum);

@@ -55,11 +55,11 @@ describe("the preflight of the real binding", () => {
   it("an instance command that cannot serve the binding fails in phase dry-replay, before anything is wiped", async () => {
     const before = await h.status("dev-0r");
     const local = devBinding("dev-0r", h.root);
-    const bigtable = { ...local, eventStore: { kind: "bigtable" as const, project: "spive-prod0", instance: "spive-prod0-events", appProfile: "p", table: "t" } };
-    const r = await h.run("dev-0r", h.log("preflight", 4, "preflight"), { binding: bigtable });
+    const spanner = { ...local, eventStore: { kind: "spanner" as const, project: "spive-prod0", instance: "spive-prod0-events", database: "spive-events" } };
+    const r = await h.run("dev-0r", h.log("preflight", 4, "preflight"), { binding: spanner });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.error.message).toMatch(/^bootstrap failed in phase dry-replay: the instance command cannot serve the dev-0r binding \(--check exited with code 1\): This SpiveProdBootstrap double writes streams only to a local event store; the binding gives a bigtable store/);
+    expect(r.error.message).toMatch(/^bootstrap failed in phase dry-replay: the instance command cannot serve the dev-0r binding \(--check exited with code 1\): This SpiveProdBootstrap double writes streams only to a local event store; the binding gives a spanner store/);
     expect(alive(r.pids)).toEqual([]);
     expect((await h.status("dev-0r")).instances).toEqual(before.instances);
   });

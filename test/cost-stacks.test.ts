@@ -101,7 +101,7 @@ describe("spive cost", () => {
     expect(run.stdout).toMatch(/^# spive cost prod0: \$\d+ per month \(1 resource\(s\) unpriced \(not included\); 1 region\(s\) at fallback prices\)\n/);
     expect(run.stdout).toContain("gcp:compute/instanceGroupManager:InstanceGroupManager");
     expect(run.stdout).toContain("europe-west1 *");
-    expect(run.stdout).toMatch(/- gcp:bigtable\/instance:Instance spive-prod0-events: nodes of cluster spive-prod0-events-b: Bigtable node: price unknown/);
+    expect(run.stdout).toMatch(/- gcp:spanner\/instance:Instance spive-prod0-events: compute \(regional-europe-west1\): Spanner compute .*: price unknown/);
     expect(run.stdout).toContain("Assumptions (stacks/Pulumi.prod0.yaml > spive:cost.assumptions):");
   }, 120_000);
 

@@ -57,9 +57,10 @@ describe("APIs enabled by the program (item 4)", () => {
     }
   });
 
-  it("prod0 enables IAP (the deployer's tunnel) and the Bigtable APIs; the GKE layers enable container and binary authorization", () => {
+  it("prod0 enables IAP (the deployer's tunnel) and the Spanner API (the event store), not Bigtable's; the GKE layers enable container and binary authorization", () => {
     const apis = (stack: string) => ofType(stack, SERVICE_TYPE).map((s) => s.inputs.service as string);
-    expect(apis("prod0")).toEqual(expect.arrayContaining(["iap.googleapis.com", "bigtableadmin.googleapis.com", "bigtable.googleapis.com", "compute.googleapis.com"]));
+    expect(apis("prod0")).toEqual(expect.arrayContaining(["iap.googleapis.com", "spanner.googleapis.com", "compute.googleapis.com"]));
+    expect(apis("prod0").filter((a) => a.startsWith("bigtable"))).toEqual([]);
     for (const s of ["prod1", "prod2", "prod3"]) {
       expect(apis(s)).toEqual(expect.arrayContaining(["container.googleapis.com", "binaryauthorization.googleapis.com", "iamcredentials.googleapis.com", "dns.googleapis.com"]));
     }
@@ -134,7 +135,9 @@ describe("replacement-safe resources (item 8)", () => {
     expect(dbr("prod1", "gcp:compute/network:Network")).toBe(true);
     expect(dbr("prod1", "gcp:compute/subnetwork:Subnetwork")).toBe(true);
     expect(dbr("prod2", "gcp:dns/managedZone:ManagedZone")).toBe(true);
-    expect(dbr("prod0", "gcp:bigtable/instance:Instance")).toBe(true);
+    expect(ofType("prod0", "gcp:spanner/instance:Instance")).toHaveLength(1);
+    expect(dbr("prod0", "gcp:spanner/instance:Instance")).toBe(true);
+    expect(dbr("prod0", "gcp:spanner/database:Database")).toBe(true);
   });
 });
 

@@ -53,8 +53,8 @@ describe("spive diff against a git base revision", () => {
   it("reports exactly a prod0 config change and a bootstrap log change, and cleans up after itself", async () => {
     const stackFile = path.join(repo, "stacks", "Pulumi.prod0.yaml");
     const yaml = fs.readFileSync(stackFile, "utf8");
-    expect(yaml).toMatch(/^    nodesPerCluster: 1$/m);
-    fs.writeFileSync(stackFile, yaml.replace(/^    nodesPerCluster: 1$/m, "    nodesPerCluster: 2"));
+    expect(yaml).toMatch(/^    processingUnits: 100$/m);
+    fs.writeFileSync(stackFile, yaml.replace(/^    processingUnits: 100$/m, "    processingUnits: 200"));
     const logFile = path.join(repo, "SpiveProdBootstrap.jsonl");
     const events = fs.readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const instance = events.find((e) => e.kind === "CreateInstance");
@@ -71,13 +71,12 @@ describe("spive diff against a git base revision", () => {
     expect(md).toMatch(/^Base `HEAD` \(`[0-9a-f]{12}`\) → this revision \([0-9a-f]{12} with uncommitted changes\)\./m);
     // The config change, and the log change as the bootstrap command's new log digest.
     expect(md).toContain("### prod0: 0 added, 0 removed, 2 changed");
-    expect(md).toContain("| `gcp:bigtable/instance:Instance` | 0 | 0 | 1 |");
+    expect(md).toContain("| `gcp:spanner/instance:Instance` | 0 | 0 | 1 |");
     expect(md).toContain("| `command:local:Command` | 0 | 0 | 1 |");
     const changeLines = md.split("\n").filter((l) => /^- `[^@]/.test(l));
     expect(changeLines).toEqual([
       expect.stringMatching(/^- `triggers\[1\]`: `"sha256:[0-9a-f]{64}"` → `"sha256:[0-9a-f]{64}"`$/),
-      "- `clusters[0].numNodes`: `1` → `2`",
-      "- `clusters[1].numNodes`: `1` → `2`",
+      "- `processingUnits`: `100` → `200`",
     ]);
     expect(md).toContain("### SpiveProdBootstrap.jsonl: 0 added, 0 removed, 1 changed, 0 moved events");
     expect(md).toContain(`- **~** \`CreateInstance ${instance.id}\``);

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { tokenAuthenticator } from "../bootstrap/contracts/auth";
 import { OWNER_FILE } from "../bootstrap/driver/temp-dirs";
 import { REPO_ROOT } from "../config/load";
 import { readDevState } from "../doubles/dev";
@@ -95,7 +96,7 @@ describe("the event store's file", () => {
     try {
       const good = JSON.stringify({ gid: "gid:prod0/spive", store: "LocalEventStoreGateway", durable: true, createdAt: new Date().toISOString() });
       fs.writeFileSync(path.join(dir, "streams.jsonl"), `${good}\n${line}\n${good}\n`);
-      const store = new EventStoreDouble(dir);
+      const store = new EventStoreDouble(dir, tokenAuthenticator("a-token-this-test-never-sends"));
       await expect(store.start()).rejects.toThrow(message);
       await store.close();
     } finally {

@@ -18,7 +18,7 @@ function res(type: string, name: string, props: Record<string, unknown>, provide
 /** The APIs the golden resources need (topology/apis.ts), each enabled by a Service of the golden stack. */
 const GOLDEN_APIS = [
   "compute.googleapis.com", "container.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com", "containersecurity.googleapis.com",
-  "bigtableadmin.googleapis.com", "dns.googleapis.com", "cloudresourcemanager.googleapis.com", "iam.googleapis.com", "binaryauthorization.googleapis.com",
+  "bigtableadmin.googleapis.com", "spanner.googleapis.com", "dns.googleapis.com", "cloudresourcemanager.googleapis.com", "iam.googleapis.com", "binaryauthorization.googleapis.com",
 ];
 
 const secureNodeConfig = {
@@ -115,6 +115,7 @@ export function goldenStack(): Record<string, StackResource> {
       nodeConfig: { ...secureNodeConfig, machineType: "e2-standard-4" },
     }),
     bigtable: res("gcp:bigtable/instance:Instance", "spive-prod0-events", { deletionProtection: true, clusters: [{ clusterId: "c-b", zone: "europe-west1-b" }] }),
+    spanner: res("gcp:spanner/database:Database", "spive-prod0-events-spive-events", { instance: "spive-prod0-events", name: "spive-events", deletionProtection: true, enableDropProtection: true }),
     zone: res("gcp:dns/managedZone:ManagedZone", "spive-prod2-public-zone", {
       dnsName: "spive.example.",
       visibility: "public",
@@ -231,6 +232,7 @@ export const MUTATIONS: readonly Mutation[] = [
   { rule: "gke-no-alpha", target: "cluster", path: "enableKubernetesAlpha", value: true },
   { rule: "deletion-protection", target: "cluster", path: "deletionProtection", value: false },
   { rule: "deletion-protection", target: "bigtable", path: "deletionProtection", value: false },
+  { rule: "deletion-protection", target: "spanner", path: "deletionProtection", value: false },
   { rule: "dns-dnssec", target: "zone", path: "dnssecConfig.state", value: "off" },
   { rule: "dns-dnssec", target: "zone", path: "dnssecConfig.defaultKeySpecs.0.algorithm", value: "rsasha1" },
   { rule: "dns-dnssec", target: "privateZone", path: "visibility", value: "public" },

@@ -50,7 +50,7 @@ describe("committed stacks pass the policy pack", () => {
     const real: Record<string, StackResource> = {
       cluster: pick("prod2", "gcp:container/cluster:Cluster"),
       nodePool: pick("prod2", "gcp:container/nodePool:NodePool"),
-      bigtable: pick("prod0", "gcp:bigtable/instance:Instance"),
+      spanner: pick("prod0", "gcp:spanner/database:Database"),
       zone: pick("prod2", "gcp:dns/managedZone:ManagedZone", (r) => r.props.visibility === "public"),
       iamMember: pick("prod1", "gcp:projects/iAMMember:IAMMember"),
       deployment: pick("prod1", DEPLOYMENT, (r) => (r.props.spec as { replicas?: number }).replicas !== undefined),

@@ -40,11 +40,11 @@ describe("needs from the plan", () => {
     expect(need("prod2", "project", "global", "ROUTERS")).toMatchObject({ need: 8 });
   });
 
-  it("prod0: two e2-standard-2 hosts, 2 × 20 GB, and one Bigtable node in each zone", () => {
+  it("prod0: two e2-standard-2 hosts, 2 × 20 GB, and the event store's Spanner processing units in its regional configuration", () => {
     expect(need("prod0", "region", "europe-west1", "CPUS")).toMatchObject({ need: 4 });
     expect(need("prod0", "region", "europe-west1", "SSD_TOTAL_GB")).toMatchObject({ need: 40 });
-    expect(need("prod0", "zone", "europe-west1-b", "BIGTABLE_SSD_NODES")).toMatchObject({ need: 1 });
-    expect(need("prod0", "zone", "europe-west1-c", "BIGTABLE_SSD_NODES")).toMatchObject({ need: 1 });
+    expect(need("prod0", "region", "europe-west1", "SPANNER_PROCESSING_UNITS")).toMatchObject({ need: 100, why: expect.stringContaining("regional-europe-west1") });
+    expect(need("prod0", "zone", "europe-west1-b", "BIGTABLE_SSD_NODES")).toBeUndefined();
   });
 });
 

@@ -17,10 +17,12 @@ describe("prod0 on the mock engine", () => {
     expect(zones).toHaveLength(2);
     const migs = ofType(ev, "gcp:compute/instanceGroupManager:InstanceGroupManager");
     expect(migs.map((m) => m.inputs.zone).sort()).toEqual([...zones].sort());
-    const bigtable = ofType(ev, "gcp:bigtable/instance:Instance");
-    expect(bigtable).toHaveLength(1);
-    expect(bigtable[0]!.inputs.clusters.map((c: { zone: string }) => c.zone).sort()).toEqual([...zones].sort());
-    expect(ofType(ev, "gcp:bigtable/appProfile:AppProfile")[0]!.inputs.multiClusterRoutingUseAny).toBe(true);
+    // The event store is regional Spanner: three read-write replicas in the region, linearizable writes from both zones.
+    const spanner = ofType(ev, "gcp:spanner/instance:Instance");
+    expect(spanner).toHaveLength(1);
+    expect(spanner[0]!.inputs.config).toBe(`regional-${cfg["spive:layer"].regions[0]!.name}`);
+    expect(spanner[0]!.inputs.processingUnits).toBe(cfg["spive:eventStore"]!.processingUnits);
+    expect(ofType(ev, "gcp:bigtable/instance:Instance")).toHaveLength(0);
   });
 
   it("exports the basic runner hosts with stable hostnames, one group per zone", () => {
@@ -66,11 +68,16 @@ describe("prod0 on the mock engine", () => {
   });
 
   it("protects the event store from deletion", () => {
-    const inst = ofType(ev, "gcp:bigtable/instance:Instance")[0]!;
-    expect(inst.inputs.deletionProtection).toBe(true);
+    const inst = ofType(ev, "gcp:spanner/instance:Instance")[0]!;
     expect(inst.protect).toBe(true);
-    const table = ofType(ev, "gcp:bigtable/table:Table")[0]!;
-    expect(table.inputs.deletionProtection).toBe("PROTECTED");
-    expect(table.protect).toBe(true);
+    const db = ofType(ev, "gcp:spanner/database:Database")[0]!;
+    expect(db.inputs).toMatchObject({ deletionProtection: true, enableDropProtection: true });
+    expect(db.protect).toBe(true);
+    // SpiveProd0 and the CI deployer (who creates the log's streams) may write: database-level roles only.
+    const members = ofType(ev, "gcp:spanner/databaseIAMMember:DatabaseIAMMember").map((m) => [m.inputs.role, m.inputs.member]);
+    expect(members).toEqual([
+      ["roles/spanner.databaseUser", "serviceAccount:spive-prod0@spive-prod0.iam.gserviceaccount.com"],
+      ["roles/spanner.databaseUser", `serviceAccount:${cfg["spive:runnerApi"]!.allowedIdentities[0]}`],
+    ]);
   });
 });

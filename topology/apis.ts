@@ -35,6 +35,8 @@ export const API_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   // Enabling an API needs the Service Usage API, which Google enables on every new project.
   "gcp:projects/service:Service": [],
   "gcp:serviceaccount/": ["iam.googleapis.com"],
+  // The provider manages instances, databases and their IAM through the Cloud Spanner API (the same API serves the data).
+  "gcp:spanner/": ["spanner.googleapis.com"],
   // Not Google Cloud resources: Kubernetes objects go to the cluster's API server, the rest is local.
   "kubernetes:": [],
   "pulumi:": [],
@@ -70,8 +72,9 @@ export const SERVICE_TYPE = "gcp:projects/service:Service";
  * its deployer call at run time. Keyed by substrate.
  */
 export const RUNTIME_APIS: Readonly<Record<"basic-runner" | "gke", readonly string[]>> = {
-  // The CI deployment reaches the runner API through IAP TCP forwarding; SpiveProd0 reads and writes its events through the Bigtable data API.
-  "basic-runner": ["iap.googleapis.com", "bigtable.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com"],
+  // The CI deployment reaches the runner API through IAP TCP forwarding; SpiveProd0 reads and appends its events through the
+  // Cloud Spanner API (the event store, docs/decisions.md).
+  "basic-runner": ["iap.googleapis.com", "spanner.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com"],
   // Workload Identity Federation for GKE exchanges tokens through the IAM Service Account Credentials API.
   gke: ["iamcredentials.googleapis.com"],
 };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BindingAuth } from "./auth";
 
 /**
  * The infrastructure binding: what a bootstrap run is bound to. The driver
@@ -21,14 +22,13 @@ export const BoundEventStore = z
   .discriminatedUnion("kind", [
     z.strictObject({ kind: z.literal("local"), url: z.url({ protocol: /^https?$/ }).describe("The local event store API base URL.") }),
     z.strictObject({
-      kind: z.literal("bigtable"),
+      kind: z.literal("spanner"),
       project: z.string().min(1),
-      instance: z.string().min(1),
-      appProfile: z.string().min(1),
-      table: z.string().min(1),
+      instance: z.string().min(1).describe("The regional Spanner instance."),
+      database: z.string().min(1).describe("The database holding every durable stream."),
     }),
   ])
-  .describe("The event store: the local double, or prod-0's Bigtable instance.");
+  .describe("The event store: the local double, or prod-0's Spanner database.");
 
 /** The whole binding. */
 export const Binding = z
@@ -41,6 +41,7 @@ export const Binding = z
       .record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])))
       .default({})
       .describe("Deployment-specific gateway settings by gateway name, merged over the log's static config."),
+    auth: BindingAuth.optional().describe("How state-changing calls authenticate (docs/contracts.md, Authentication); without it they get 401."),
   })
   .superRefine((b, ctx) => {
     const seen = new Set<string>();

@@ -1,3 +1,4 @@
+import type { CredentialSource } from "./auth";
 import { callJson, type CallOptions } from "./http";
 import {
   InstanceList,
@@ -9,7 +10,7 @@ import {
 } from "./runner-api";
 import { InstanceHealth, Progress } from "./instance-api";
 import { LEASE_HEADER } from "./lease-api";
-import { CreateStreamResponse, StreamList, type CreateStreamRequest } from "./event-store-api";
+import { AppendResponse, CreateStreamResponse, EventList, StreamList, type AppendRequest, type CreateStreamRequest } from "./event-store-api";
 
 /**
  * Typed clients of the three HTTP contracts (runner, bootstrap instance,
@@ -47,20 +48,25 @@ export interface EventStoreClient {
   createStream(gid: string, req: CreateStreamRequest, o?: Opts): Promise<CreateStreamResponse>;
   /** `GET /v1/streams`. */
   list(o?: Opts): Promise<StreamList>;
+  /** `POST /v1/streams/{gid}/events`: a conditional append at `expectedPosition + 1`. */
+  append(gid: string, req: AppendRequest, o?: Opts): Promise<AppendResponse>;
+  /** `GET /v1/streams/{gid}/events?after=N`. */
+  events(gid: string, after?: number, o?: Opts): Promise<EventList>;
 }
 
 /**
- * The HTTP runner client of the host at `url`. With `lease` (a run id), every
- * state-changing call carries it in the `x-spive-lease` header.
+ * The HTTP runner client of the host at `url`. State-changing calls carry the
+ * bearer credential from `credential` (docs/contracts.md, Authentication) and,
+ * with `lease` (a run id), the run's lease in the `x-spive-lease` header.
  */
-export function httpRunnerClient(url: string, lease?: string): RunnerClient {
+export function httpRunnerClient(url: string, credential?: CredentialSource, lease?: string): RunnerClient {
   const headers = lease ? { [LEASE_HEADER]: lease } : undefined;
   return {
     health: (o) => callJson(url, "v1/health", RunnerHealth, o),
     list: (o) => callJson(url, "v1/instances", InstanceList, o),
-    start: (id, spec, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StartInstanceResponse, { ...o, method: "PUT", body: spec, headers }),
-    stop: (id, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StopInstanceResponse, { ...o, method: "DELETE", headers }),
-    wipe: (o) => callJson(url, "v1/instances", WipeResponse, { ...o, method: "DELETE", headers }),
+    start: (id, spec, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StartInstanceResponse, { ...o, method: "PUT", body: spec, credential, headers }),
+    stop: (id, o) => callJson(url, `v1/instances/${encodeURIComponent(id)}`, StopInstanceResponse, { ...o, method: "DELETE", credential, headers }),
+    wipe: (o) => callJson(url, "v1/instances", WipeResponse, { ...o, method: "DELETE", credential, headers }),
   };
 }
 
@@ -72,10 +78,12 @@ export function httpInstanceClient(url: string): InstanceClient {
   };
 }
 
-/** The HTTP client of the local event store at `url`. */
-export function httpEventStoreClient(url: string): EventStoreClient {
+/** The HTTP client of the local event store at `url`; creating a stream carries the bearer credential from `credential`. */
+export function httpEventStoreClient(url: string, credential?: CredentialSource): EventStoreClient {
   return {
-    createStream: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}`, CreateStreamResponse, { ...o, method: "PUT", body: req }),
+    createStream: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}`, CreateStreamResponse, { ...o, method: "PUT", body: req, credential }),
     list: (o) => callJson(url, "v1/streams", StreamList, o),
+    append: (gid, req, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}/events`, AppendResponse, { ...o, method: "POST", body: req, credential }),
+    events: (gid, after = 0, o) => callJson(url, `v1/streams/${encodeURIComponent(gid)}/events?after=${after}`, EventList, o),
   };
 }

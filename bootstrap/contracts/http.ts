@@ -1,5 +1,7 @@
 import * as http from "node:http";
 import type { z } from "zod";
+import type { CredentialSource } from "./auth";
+import { escapeUnsafe } from "./text";
 
 /**
  * A small JSON-over-HTTP client for the bootstrap contracts: one request per
@@ -33,6 +35,8 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Cancels the call. */
   readonly signal?: AbortSignal;
+  /** Where the bearer credential comes from (state-changing calls; docs/contracts.md, Authentication). */
+  readonly credential?: CredentialSource;
   /** Extra request headers (e.g. the bootstrap lease, `x-spive-lease`). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -45,6 +49,15 @@ export interface CallOptions {
 export function callJson<S extends z.ZodType>(base: string, path: string, schema: S, opts: CallOptions = {}): Promise<z.infer<S>> {
   const url = new URL(path, base.endsWith("/") ? base : `${base}/`);
   const what = `${opts.method ?? "GET"} ${url.href}`;
+  if (opts.credential) {
+    const { credential, ...rest } = opts;
+    return credential().then(
+      (token) => callJson(base, path, schema, { ...rest, headers: { ...rest.headers, authorization: `Bearer ${token}` } }),
+      (err: unknown) => {
+        throw new ContractCallError(`${what} was not sent: ${(err as Error).message}`, undefined, false);
+      },
+    );
+  }
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
   return new Promise((resolve, reject) => {
@@ -79,12 +92,13 @@ export function callJson<S extends z.ZodType>(base: string, path: string, schema
             try {
               json = text === "" ? undefined : JSON.parse(text);
             } catch {
-              reject(new ContractCallError(`${what} answered ${status} with a body that is not JSON: ${text.slice(0, 120)}`, status, false));
+              reject(new ContractCallError(`${what} answered ${status} with a body that is not JSON: ${escapeUnsafe(text.slice(0, 120))}`, status, false));
               return;
             }
             if (status < 200 || status > 299) {
               const sentence = json && typeof json === "object" && typeof (json as { error?: unknown }).error === "string" ? (json as { error: string }).error : text.slice(0, 200);
-              reject(new ContractCallError(`${what} answered ${status}: ${sentence}`, status, false));
+              // The sentence comes from the remote: control and bidi characters are shown escaped.
+              reject(new ContractCallError(`${what} answered ${status}: ${escapeUnsafe(sentence)}`, status, false));
               return;
             }
             const parsed = schema.safeParse(json);

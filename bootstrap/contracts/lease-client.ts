@@ -1,3 +1,4 @@
+import type { CredentialSource } from "./auth";
 import { callJson, type CallOptions } from "./http";
 import { LeaseGrant, LeaseStatus, ReleaseResponse, type LeaseRequest, type ReleaseRequest } from "./lease-api";
 
@@ -19,11 +20,15 @@ export interface LeaseClient {
   release(req: ReleaseRequest, o?: Opts): Promise<ReleaseResponse>;
 }
 
-/** The HTTP lease client of the runner host at `url`. */
-export function httpLeaseClient(url: string): LeaseClient {
+/**
+ * The HTTP lease client of the runner host at `url`. Acquiring and releasing
+ * change state, so they carry the bearer credential from `credential`
+ * (docs/contracts.md, Authentication); `status` is a GET and needs none.
+ */
+export function httpLeaseClient(url: string, credential?: CredentialSource): LeaseClient {
   return {
     status: (o) => callJson(url, "v1/lease", LeaseStatus, o),
-    acquire: (req, o) => callJson(url, "v1/lease", LeaseGrant, { ...o, method: "PUT", body: req }),
-    release: (req, o) => callJson(url, "v1/lease/release", ReleaseResponse, { ...o, method: "POST", body: req }),
+    acquire: (req, o) => callJson(url, "v1/lease", LeaseGrant, { ...o, method: "PUT", body: req, credential }),
+    release: (req, o) => callJson(url, "v1/lease/release", ReleaseResponse, { ...o, method: "POST", body: req, credential }),
   };
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { jsonBytes, MAX_INSTANCE_ARGS_BYTES } from "./limits";
+import { SAFE_TEXT, SAFE_TEXT_EXPECTED } from "./text";
 
 /**
  * The basic runner API (HTTP/JSON, `docs/contracts.md`): what every
@@ -20,9 +22,14 @@ export const RunnerInstanceId = z
 /** What a caller asks the runner to start: `PUT /v1/instances/{id}`. */
 export const StartInstanceRequest = z
   .strictObject({
-    process: z.string().min(1).max(64).describe("The process the instance belongs to, e.g. SpiveProd0."),
-    zone: z.string().min(1).max(64).describe("The zone the instance must run in; the host refuses a zone it does not serve."),
-    args: z.array(z.string().max(4096)).max(64).default([]).describe("Command-line arguments of the instance."),
+    process: z.string().min(1).max(64).regex(SAFE_TEXT, SAFE_TEXT_EXPECTED).describe("The process the instance belongs to, e.g. SpiveProd0."),
+    zone: z.string().min(1).max(64).regex(SAFE_TEXT, SAFE_TEXT_EXPECTED).describe("The zone the instance must run in; the host refuses a zone it does not serve."),
+    args: z
+      .array(z.string().max(4096).regex(SAFE_TEXT, SAFE_TEXT_EXPECTED))
+      .max(64)
+      .refine((a) => jsonBytes(a) <= MAX_INSTANCE_ARGS_BYTES, `args of at most ${MAX_INSTANCE_ARGS_BYTES} bytes as JSON (they reach the instance as one environment string)`)
+      .default([])
+      .describe("Command-line arguments of the instance: no control or bidi characters (NUL included), at most MAX_INSTANCE_ARGS_BYTES as JSON."),
   })
   .describe("Start an instance (idempotent: the same spec again is a no-op).");
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CredentialSource } from "./auth";
 import { callJson, type CallOptions } from "./http";
 import { StreamList } from "./event-store-api";
 
@@ -17,11 +18,11 @@ export const WriteProbe = z.strictObject({ writable: z.literal(true) }).describe
 
 type Opts = Pick<CallOptions, "timeoutMs" | "signal">;
 
-/** The preflight client of the local event store at `url`. */
-export function httpStoreProbe(url: string) {
+/** The preflight client of the local event store at `url`; the write probe (a POST) carries the bearer credential from `credential`. */
+export function httpStoreProbe(url: string, credential?: CredentialSource) {
   return {
     health: (o?: Opts) => callJson(url, "v1/health", EventStoreHealth, o),
-    probe: (o?: Opts) => callJson(url, "v1/probe", WriteProbe, { ...o, method: "POST" }),
+    probe: (o?: Opts) => callJson(url, "v1/probe", WriteProbe, { ...o, method: "POST", credential }),
     streams: (o?: Opts) => callJson(url, "v1/streams", StreamList, o),
   };
 }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { credentialFor, type CredentialSource } from "../contracts/auth";
 import { hostForInstance, type Binding, type BoundRunnerHost } from "../contracts/binding";
 import { httpInstanceClient, httpRunnerClient, type InstanceClient, type RunnerClient } from "../contracts/clients";
 import type { Progress } from "../contracts/instance-api";
@@ -81,8 +82,12 @@ export interface DriverOptions {
   readonly signal?: AbortSignal;
   /** Receives progress. */
   readonly report?: (e: DriverEvent) => void;
-  /** The runner client of a host (default: HTTP); `lease` is the run id its state-changing calls must carry. */
-  readonly runnerClient?: (host: BoundRunnerHost, lease?: string) => RunnerClient;
+  /**
+   * The runner client of a host (default: HTTP); `credential` is the run's
+   * credential (the binding's auth) and `lease` the run id its state-changing
+   * calls must carry.
+   */
+  readonly runnerClient?: (host: BoundRunnerHost, lease?: string, credential?: CredentialSource) => RunnerClient;
   /** Opens tunnels to the runner hosts at the start of the wipe phase (prod0 over IAP); none by default. */
   readonly tunnel?: TunnelOpener;
   /** The instance client (default: HTTP). */
@@ -195,7 +200,7 @@ export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
           tunnels = await opts.tunnel(binding, ctx);
           binding = tunnels.binding;
         }
-        const leaseOf = opts.leaseClient ?? ((h: BoundRunnerHost) => httpLeaseClient(h.url));
+        const leaseOf = opts.leaseClient ?? ((h: BoundRunnerHost) => httpLeaseClient(h.url, credentialOf(opts)));
         return TargetLease.acquire(
           {
             hosts: binding.runnerHosts,
@@ -233,7 +238,7 @@ export async function runBootstrap(opts: DriverOptions): Promise<DriverResult> {
       "preflight",
       async (ctx) => {
         await assertPinned(pinned);
-        return preflight({ binding, state, runner: (h) => runnerOf(leased, h, runId), store: opts.storeProbe ?? httpStoreProbe }, ctx);
+        return preflight({ binding, state, runner: (h) => runnerOf(leased, h, runId), store: opts.storeProbe ?? ((url: string) => httpStoreProbe(url, credentialOf(opts))) }, ctx);
       },
       (p) => `${p.hosts} runner host${p.hosts === 1 ? "" : "s"} healthy; event store ${p.store}: ${p.streamsAbsent} stream(s) to create, ${p.streamsPresent} already identical`,
     );
@@ -280,9 +285,21 @@ async function validate(opts: DriverOptions, runDir: string): Promise<PinnedLog>
   return pinned;
 }
 
-/** The runner client of `host`; with `lease`, its state-changing calls carry the run id. */
+/** One credential source per run (an ID token is fetched once and reused), from the binding's auth. */
+// Keyed by the binding's auth object: the run's derived options and tunnelled bindings keep that object.
+const credentials = new WeakMap<object, CredentialSource | undefined>();
+
+/** The credential of this run's state-changing calls (the binding's auth), created once per auth object. */
+export function credentialOf(opts: DriverOptions): CredentialSource | undefined {
+  const auth = opts.binding.auth;
+  if (!auth) return undefined;
+  if (!credentials.has(auth)) credentials.set(auth, credentialFor(auth, opts.env));
+  return credentials.get(auth);
+}
+
+/** The runner client of `host`; its state-changing calls carry the credential and, with `lease`, the run id. */
 function runnerOf(opts: DriverOptions, host: BoundRunnerHost, lease?: string): RunnerClient {
-  return (opts.runnerClient ?? ((h: BoundRunnerHost, l?: string) => httpRunnerClient(h.url, l)))(host, lease);
+  return (opts.runnerClient ?? ((h: BoundRunnerHost, l?: string, c?: CredentialSource) => httpRunnerClient(h.url, c, l)))(host, lease, credentialOf(opts));
 }
 
 /** Fails naming the first host whose promise rejected (and how many more did). */

@@ -4,6 +4,7 @@ import { EventStoreDouble } from "../../doubles/event-store";
 import { launchDouble, stopGroup, type LaunchedDouble } from "../../doubles/launch";
 import { RunnerHostDouble } from "../../doubles/runner-host";
 import { EXIT_WITH_PARENT_ENV } from "../../doubles/serve";
+import { tokenAuthenticator, writeInstallationToken } from "../contracts/auth";
 import type { Binding } from "../contracts/binding";
 import type { ReplayReport } from "./driver";
 import type { PhaseContext } from "./phase";
@@ -33,9 +34,12 @@ interface RehearsalDoubles {
 }
 
 async function inProcessDoubles(zones: readonly string[], dir: string): Promise<RehearsalDoubles> {
+  // The rehearsal's doubles authenticate like any installation's, with a token of their own.
+  const token = writeInstallationToken(dir);
+  const auth = tokenAuthenticator(token.token);
   // Inside the driver's process: their instances must die with the driver, even after SIGKILL.
-  const hosts = zones.map((zone) => new RunnerHostDouble({ name: `dry-replay-${zone}`, zones: [zone], stopGraceMs: 1_000, instancesDieWithProcess: true }));
-  const store = new EventStoreDouble(path.join(dir, "event-store"));
+  const hosts = zones.map((zone) => new RunnerHostDouble({ name: `dry-replay-${zone}`, zones: [zone], stopGraceMs: 1_000, instancesDieWithProcess: true, auth }));
+  const store = new EventStoreDouble(path.join(dir, "event-store"), auth);
   const close = async () => {
     await Promise.allSettled([...hosts.map((h) => h.close()), store.close()]);
   };
@@ -43,7 +47,7 @@ async function inProcessDoubles(zones: readonly string[], dir: string): Promise<
     const urls = await Promise.all(hosts.map((h) => h.start()));
     const storeUrl = await store.start();
     return {
-      binding: { target: "dry-replay", runnerHosts: zones.map((z, i) => ({ name: `dry-replay-${z}`, zones: [z], url: urls[i]! })), eventStore: { kind: "local", url: storeUrl }, gateways: {} },
+      binding: { target: "dry-replay", runnerHosts: zones.map((z, i) => ({ name: `dry-replay-${z}`, zones: [z], url: urls[i]! })), eventStore: { kind: "local", url: storeUrl }, gateways: {}, auth: { kind: "token-file", file: token.file } },
       close,
     };
   } catch (err) {
@@ -54,6 +58,7 @@ async function inProcessDoubles(zones: readonly string[], dir: string): Promise<
 
 async function processDoubles(zones: readonly string[], dir: string): Promise<RehearsalDoubles> {
   const launched: LaunchedDouble[] = [];
+  const token = writeInstallationToken(dir);
   // The rehearsal's doubles die with the driver, even a driver killed with SIGKILL.
   const tied = { env: { [EXIT_WITH_PARENT_ENV]: String(process.pid) } };
   const close = async () => {
@@ -62,14 +67,14 @@ async function processDoubles(zones: readonly string[], dir: string): Promise<Re
   try {
     // allSettled: every double that did start is recorded (and closed) even when another failed.
     const settled = await Promise.allSettled([
-      launchDouble("event-store", ["--dir", path.join(dir, "event-store")], tied).then((d) => (launched.push(d), d)),
-      ...zones.map((z) => launchDouble("runner-host", ["--name", `dry-replay-${z}`, "--zones", z, "--stop-grace-ms", "1000"], tied).then((d) => (launched.push(d), d))),
+      launchDouble("event-store", ["--dir", path.join(dir, "event-store"), "--token-file", token.file], tied).then((d) => (launched.push(d), d)),
+      ...zones.map((z) => launchDouble("runner-host", ["--name", `dry-replay-${z}`, "--zones", z, "--stop-grace-ms", "1000", "--token-file", token.file], tied).then((d) => (launched.push(d), d))),
     ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
     const [store, ...hosts] = settled.map((r) => (r as PromiseFulfilledResult<LaunchedDouble>).value);
     return {
-      binding: { target: "dry-replay", runnerHosts: zones.map((z, i) => ({ name: `dry-replay-${z}`, zones: [z], url: hosts[i]!.url })), eventStore: { kind: "local", url: store!.url }, gateways: {} },
+      binding: { target: "dry-replay", runnerHosts: zones.map((z, i) => ({ name: `dry-replay-${z}`, zones: [z], url: hosts[i]!.url })), eventStore: { kind: "local", url: store!.url }, gateways: {}, auth: { kind: "token-file", file: token.file } },
       close,
     };
   } catch (err) {

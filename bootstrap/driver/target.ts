@@ -4,6 +4,7 @@ import { devBinding, isDevTarget, stateRoot } from "../../doubles/dev";
 import { loadStackConfig, REPO_ROOT, STACKS_DIR } from "../../config/load";
 import type { BootstrapConfig } from "../../config/schema";
 import type { Prod0Outputs } from "../../layers/contract";
+import { artifactCommand } from "../artifact/launcher";
 import { parseBinding, type Binding } from "../contracts/binding";
 import { TIMEOUT_KEYS, type DriverTimeouts } from "./driver";
 
@@ -60,15 +61,32 @@ export interface ResolveOptions {
   readonly stacksDir?: string;
 }
 
-/** The binding of prod0 built from the stack's outputs: every runner host (by its internal hostname) and the Bigtable event store. */
-export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore">): Binding {
+/**
+ * The binding of prod0 built from the stack's outputs: every runner host (by
+ * its internal hostname), the event store, and the credential: a Google ID
+ * token of the CI deployer (the first allowed identity) for the runner API's
+ * audience.
+ */
+export function prod0Binding(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore" | "runnerApi">): Binding {
   return {
     target: "prod0",
     project: outputs.eventStore.project,
     runnerHosts: outputs.runnerHosts.map((h) => ({ name: h.name, zones: [h.zone], url: `http://${h.hostname}:${h.port}` })),
-    eventStore: { kind: "bigtable", ...outputs.eventStore },
+    eventStore: { kind: "spanner", ...outputs.eventStore },
     gateways: {},
+    auth: { kind: "google-id-token", audience: outputs.runnerApi.audience, serviceAccount: outputs.runnerApi.allowedIdentities[0]! },
   };
+}
+
+/**
+ * The instance command of a target: prod0 runs the SpiveProdBootstrap
+ * release artifact through its launcher (`spive:bootstrap.artifact`); dev-0
+ * and dev-0r run `spive:bootstrap.command` (the double by default).
+ */
+export function instanceCommandFor(target: string, config: BootstrapConfig): string {
+  if (isDevTarget(target)) return config.command;
+  if (!config.artifact) throw new Error("stacks/Pulumi.prod0.yaml > spive:bootstrap.artifact: expected the SpiveProdBootstrap release artifact (image and version) for --target prod0; the double serves dev-0 and dev-0r only, got nothing.");
+  return artifactCommand(config.artifact);
 }
 
 /** Resolves `target`; throws one sentence naming what is missing. */
@@ -114,7 +132,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
   return {
     target,
     binding,
-    config,
+    config: { ...config, command: instanceCommandFor(target, config) },
     logFile: path.resolve(REPO_ROOT, opts.logFile ?? config.log),
     zones: cfg["spive:layer"].regions[0]!.zones,
     zonesSource: `${stackFile} > spive:layer.regions[0].zones`,

@@ -48,7 +48,7 @@ export function logDigest(bytes: Buffer | string): string {
 }
 
 /** Plans the bootstrap command of the prod0 stack from its outputs and config. */
-export function planBootstrapRun(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore">, config: BootstrapConfig, runId: string, digest: string): BootstrapRunPlan {
+export function planBootstrapRun(outputs: Pick<Prod0Outputs, "runnerHosts" | "eventStore" | "runnerApi">, config: BootstrapConfig, runId: string, digest: string): BootstrapRunPlan {
   const binding = prod0Binding(outputs);
   const t = config.timeouts;
   const total = t.validateSeconds + t.leaseSeconds + t.dryReplaySeconds + t.preflightSeconds + t.wipeSeconds + t.startSeconds + t.consumeSeconds + t.stopSeconds + t.verifySeconds + 60;

@@ -1,4 +1,6 @@
 import { isUtf8 } from "node:buffer";
+import { escapeUnsafe } from "../contracts/text";
+import { duplicateKeyProblems } from "./duplicate-keys";
 import { describeValue, type LogError, type Problem } from "./errors";
 import { Reduction, type BootstrapState, type ProcessRecord } from "./reducer";
 import * as fastPath from "./fast-path";
@@ -153,7 +155,10 @@ export class LogValidator {
   private add(p: Problem, ref?: Reference): void {
     this.errorCount++;
     if (this.errors.length >= this.maxErrors) return;
-    const e: MutableError = p.kind === undefined ? { file: this.opts.file, line: p.line, path: p.path, message: p.message } : { file: this.opts.file, line: p.line, kind: p.kind, path: p.path, message: p.message };
+    // Messages and paths echo the log's content: control and bidi characters are shown escaped, never obeyed.
+    const path = escapeUnsafe(p.path);
+    const message = escapeUnsafe(p.message);
+    const e: MutableError = p.kind === undefined ? { file: this.opts.file, line: p.line, path, message } : { file: this.opts.file, line: p.line, kind: p.kind, path, message };
     this.errors.push(e);
     if (ref) this.pendingRefs.push({ error: e, ref });
   }
@@ -178,6 +183,7 @@ export class LogValidator {
         this.pushText(text, line);
         return;
       }
+      this.checkDuplicates(text, value, line);
       this.pushValue(value, line);
       return;
     }
@@ -206,7 +212,21 @@ export class LogValidator {
       this.afterEnd(line, this.lastWhat);
       return;
     }
+    this.checkDuplicates(text, parsed.value, line);
     this.pushValue(parsed.value, line);
+  }
+
+  /**
+   * Reports every duplicate key of a line (JSON.parse kept the last one; the
+   * event is still checked as parsed, so one mistake gives one error).
+   */
+  private checkDuplicates(text: string, value: unknown, line: number): void {
+    if (value === null || typeof value !== "object") return;
+    const problems = duplicateKeyProblems(text, value, line, undefined);
+    if (problems.length === 0) return;
+    const rawKind = Array.isArray(value) ? undefined : (value as { kind?: unknown }).kind;
+    const kind = isEventKind(rawKind) ? rawKind : undefined;
+    for (const p of problems) this.add(kind === undefined ? p : { ...p, kind });
   }
 
   /** Checks one line given as its parsed JSON value. */

@@ -1,3 +1,5 @@
+import { escapeUnsafe } from "../contracts/text";
+
 /**
  * Errors of the bootstrap log: each names the file and line, the event kind,
  * the field path, what was expected and what was found, and renders as one
@@ -34,7 +36,9 @@ export interface Problem {
 /** Renders the location part of an error: `file:line Kind.path`, `file:line Kind` or `file:line`. */
 export function formatLocation(e: { readonly file: string; readonly line: number; readonly kind?: string; readonly path: string }): string {
   const where = e.kind ? (e.path ? `${e.kind}.${e.path}` : e.kind) : e.path;
-  return where ? `${e.file}:${e.line} ${where}` : `${e.file}:${e.line}`;
+  // The file name is the user's input too: shown escaped, like everything a message echoes.
+  const file = escapeUnsafe(e.file);
+  return where ? `${file}:${e.line} ${where}` : `${file}:${e.line}`;
 }
 
 /** Renders one error as a single line: `file:line Kind.path: message`. */
@@ -58,7 +62,8 @@ export function describeValue(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return v.length === 0 ? "an empty array" : `an array of ${v.length}`;
   if (typeof v === "object") return "an object";
-  const s = JSON.stringify(v);
+  // JSON.stringify escapes control characters but not bidi controls: escapeUnsafe shows those too.
+  const s = escapeUnsafe(JSON.stringify(v));
   return s.length > 80 ? `${s.slice(0, 77)}..."` : s;
 }
 
@@ -74,8 +79,8 @@ export class LogValidationError extends Error {
     if (errorCount > errors.length) lines.push(`... and ${errorCount - errors.length} more error(s) not shown`);
     super(
       errorCount === 1
-        ? `Invalid bootstrap log ${file}: ${lines[0]}`
-        : `Invalid bootstrap log ${file} (${errorCount} errors):\n  ${lines.join("\n  ")}`,
+        ? `Invalid bootstrap log ${escapeUnsafe(file)}: ${lines[0]}`
+        : `Invalid bootstrap log ${escapeUnsafe(file)} (${errorCount} errors):\n  ${lines.join("\n  ")}`,
     );
     this.name = "LogValidationError";
     this.errors = errors;

@@ -1,3 +1,5 @@
+import { jsonBytes, jsonBytesBound } from "../contracts/limits";
+import { SAFE_TEXT as SAFE_TEXT_PATTERN } from "../contracts/text";
 import * as schema from "./schema";
 import type { BootstrapEvent } from "./schema";
 
@@ -19,6 +21,9 @@ const LOG_FORMAT = schema.LOG_FORMAT;
 const LOG_FORMAT_VERSION = schema.LOG_FORMAT_VERSION;
 const MAX_LIST_LENGTH = schema.MAX_LIST_LENGTH;
 const MAX_STRING_LENGTH = schema.MAX_STRING_LENGTH;
+const MAX_ARGS_BYTES = schema.MAX_ARGS_BYTES;
+const MAX_CONFIG_BYTES = schema.MAX_CONFIG_BYTES;
+const SAFE_TEXT = SAFE_TEXT_PATTERN;
 const NAME_PATTERN = schema.NAME_PATTERN;
 const PACKAGE_PATTERN = schema.PACKAGE_PATTERN;
 const VERSION_PATTERN = schema.VERSION_PATTERN;
@@ -58,16 +63,30 @@ function isExtension(v: unknown): boolean {
 
 function isConfig(v: unknown): boolean {
   if (!isObject(v)) return false;
+  let bound = 2;
   for (const k in v) {
     if (!CONFIG_KEY_PATTERN.test(k)) return false;
     const x = v[k];
     if (typeof x === "string") {
-      if (x.length > MAX_STRING_LENGTH) return false;
+      if (x.length > MAX_STRING_LENGTH || !SAFE_TEXT.test(x)) return false;
+      bound += 3 * x.length;
     } else if (typeof x === "number") {
       if (!Number.isFinite(x)) return false;
+      bound += 24;
     } else if (typeof x !== "boolean") return false;
+    bound += k.length + 8;
   }
-  return true;
+  return bound <= MAX_CONFIG_BYTES || jsonBytes(v) <= MAX_CONFIG_BYTES;
+}
+
+/** Valid instance args: at most MAX_LIST_LENGTH safe strings of at most MAX_STRING_LENGTH, within MAX_ARGS_BYTES as JSON. */
+function isArgs(v: unknown): boolean {
+  if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) return false;
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== "string" || s.length > MAX_STRING_LENGTH || !SAFE_TEXT.test(s)) return false;
+  }
+  return jsonBytesBound(v as string[]) <= MAX_ARGS_BYTES || jsonBytes(v) <= MAX_ARGS_BYTES;
 }
 
 /**
@@ -125,7 +144,7 @@ export function fastEvent(v: unknown): BootstrapEvent | null {
         isInstanceId(v.id) &&
         (v.process === lastProcess || (matches(v.process, NAME_PATTERN) && ((lastProcess = v.process as string), true))) &&
         (v.zone === lastZone || (matches(v.zone, ZONE_PATTERN) && ((lastZone = v.zone as string), true))) &&
-        (v.args === undefined || isStringList(v.args, null, 0, MAX_STRING_LENGTH));
+        (v.args === undefined || isArgs(v.args));
       break;
     case "Header":
       ok = hasKeys(v, HEADER_KEYS, NONE) && v.format === LOG_FORMAT && v.version === LOG_FORMAT_VERSION && matches(v.layer, LAYER_PATTERN);

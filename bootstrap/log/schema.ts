@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { jsonBytes, MAX_GATEWAY_CONFIG_BYTES, MAX_INSTANCE_ARGS_BYTES } from "../contracts/limits";
+import { SAFE_TEXT, SAFE_TEXT_EXPECTED } from "../contracts/text";
 
 /**
  * The zod schemas of the bootstrap log (`SpiveProdBootstrap.jsonl`): one JSON
@@ -39,6 +41,14 @@ export const VERSION_PATTERN = /^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?$/;
 export const CONFIG_KEY_PATTERN = /^[a-z][A-Za-z0-9]{0,63}$/;
 /** Longest string accepted in an instance's args or a gateway's config value. */
 export const MAX_STRING_LENGTH = 4096;
+/**
+ * Most bytes of an instance's args as JSON (UTF-8), derived from the runner
+ * API's body limit and Linux's argument-string limit
+ * (`bootstrap/contracts/limits.ts`), so a log that validates can be carried.
+ */
+export const MAX_ARGS_BYTES = MAX_INSTANCE_ARGS_BYTES;
+/** Most bytes of a gateway's config as JSON (UTF-8); the same budget as args. */
+export const MAX_CONFIG_BYTES = MAX_GATEWAY_CONFIG_BYTES;
 /** Most items accepted in one list field (types, gateways, streams, args). */
 export const MAX_LIST_LENGTH = 64;
 
@@ -52,6 +62,16 @@ export const InstanceId = z
   .regex(INSTANCE_ID_PATTERN, "an instance id such as spive-prod0-europe-west1-b-0 (lowercase letters, digits and hyphens, at most 63)");
 /** A GCP zone name. */
 export const Zone = z.string().regex(ZONE_PATTERN, "a GCP zone name such as europe-west1-b");
+/** A free-text value (an arg, a config string): bounded, without control or bidi characters. */
+export const SafeText = z.string().max(MAX_STRING_LENGTH).regex(SAFE_TEXT, SAFE_TEXT_EXPECTED);
+
+/** A zod check that a value's JSON takes at most `max` bytes; `what` names it in the sentence. */
+function withinBytes(max: number, what: string) {
+  return (value: unknown, ctx: z.RefinementCtx) => {
+    const bytes = jsonBytes(value);
+    if (bytes > max) ctx.addIssue({ code: "custom", message: `${what} of at most ${max} bytes as JSON (the runner API's body limit and Linux's argument-string limit, docs/contracts.md)`, params: { found: `${bytes} bytes` } });
+  };
+}
 
 /**
  * How a type or a gateway is loaded: both are extensions of the Spive
@@ -87,7 +107,7 @@ export const CreateTypeEvent = z
 export const GatewayRole = z.enum(["event-store", "runner", "alerting"]).describe("What the gateway connects the platform to.");
 
 /** A gateway config value: a string, a finite number or a boolean. */
-export const ConfigValue = z.union([z.string().max(MAX_STRING_LENGTH), z.number(), z.boolean()]);
+export const ConfigValue = z.union([SafeText, z.number(), z.boolean()]);
 
 /** Loads a gateway (event store, runner or alerting backend) into the platform. */
 export const CreateGatewayEvent = z
@@ -98,6 +118,7 @@ export const CreateGatewayEvent = z
     extension: ExtensionRef,
     config: z
       .record(z.string().regex(CONFIG_KEY_PATTERN, "a config key such as instance (a lowercase letter, then letters or digits)"), ConfigValue)
+      .superRefine(withinBytes(MAX_CONFIG_BYTES, "a config"))
       .optional()
       .describe("Static settings; deployment-specific values come from the infrastructure binding."),
   })
@@ -133,8 +154,9 @@ export const CreateInstanceEvent = z
     process: Name.describe("The process this is an instance of (created earlier)."),
     zone: Zone.describe("The zone the instance runs in: one the prod0 stack declares."),
     args: z
-      .array(z.string().max(MAX_STRING_LENGTH))
+      .array(SafeText)
       .max(MAX_LIST_LENGTH, `at most ${MAX_LIST_LENGTH} args`)
+      .superRefine(withinBytes(MAX_ARGS_BYTES, "args"))
       .optional()
       .describe("Command-line arguments passed to the instance (none if absent)."),
   })

@@ -79,8 +79,16 @@ function issueProblems(kind: EventKind, raw: unknown, issue: z.core.$ZodIssue, l
       const expected = inner && inner.code === "invalid_format" ? inner.message : "a valid key";
       return [at(issue.path, `expected ${expected}, found key ${JSON.stringify(String(key))}`)];
     }
-    case "invalid_union":
+    case "invalid_union": {
+      // A string that breaks the string branch (too long, unsafe characters) is reported by that branch's issue.
+      const branch = typeof v === "string" ? issue.errors.find((errs) => errs.length > 0 && errs[0]!.code !== "invalid_type") : undefined;
+      if (branch) return issueProblems(kind, raw, { ...branch[0]!, path: [...issue.path, ...branch[0]!.path] } as z.core.$ZodIssue, line);
       return [at(issue.path, `expected a string, a number or a boolean, found ${found(v)}`)];
+    }
+    case "custom": {
+      const given = (issue.params as { found?: unknown } | undefined)?.found;
+      return [at(issue.path, `expected ${issue.message}, found ${typeof given === "string" ? given : found(v)}`)];
+    }
     default:
       return [at(issue.path, `expected ${issue.message.replace(/^Invalid input: /, "")}, found ${found(v)}`)];
   }

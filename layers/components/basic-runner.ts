@@ -28,6 +28,16 @@ export interface BasicRunnerArgs {
   readonly serviceAccountEmail: pulumi.Input<string>;
   /** What the hosts must wait for (the image pull grant): the per-instance configs that create them depend on it. */
   readonly after?: readonly pulumi.Resource[];
+  /** Who may change the runner API's state: the ID token audience and the allowed service accounts (docs/contracts.md, Authentication). */
+  readonly apiAuth: RunnerApiAuth;
+}
+
+/** The runner API's authentication settings, passed to the runner container. */
+export interface RunnerApiAuth {
+  /** The ID token audience the runner accepts. */
+  readonly audience: string;
+  /** The service accounts whose ID tokens may change state. */
+  readonly allowedIdentities: readonly string[];
 }
 
 /** The network tag firewall rules select runner hosts by. */
@@ -37,7 +47,7 @@ export const RUNNER_TAG = "spive-prod0-basic-runner";
 export const RUNNER_START_LIMIT = { restartSec: 5, burst: 5, intervalSec: 300 } as const;
 
 /** cloud-init for Container-Optimized OS: runs the basic runner as a systemd unit. */
-export function runnerCloudInit(image: string, apiPort: number): string {
+export function runnerCloudInit(image: string, apiPort: number, auth: RunnerApiAuth): string {
   // Docker on COS authenticates to Artifact Registry through the host's
   // service account once the registry host is configured.
   const registry = artifactRepositoryOf(image)?.host;
@@ -60,7 +70,7 @@ export function runnerCloudInit(image: string, apiPort: number): string {
     // A container left by a crash or an unclean stop holds the name: remove it first ("-": none is fine).
     "      ExecStartPre=-/usr/bin/docker rm --force spive-basic-runner",
     ...(registry ? [`      ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=${registry}`] : []),
-    `      ExecStart=/usr/bin/docker run --rm --name spive-basic-runner --network host --read-only ${image} --listen 0.0.0.0:${apiPort}`,
+    `      ExecStart=/usr/bin/docker run --rm --name spive-basic-runner --network host --read-only ${image} --listen 0.0.0.0:${apiPort} --auth-audience ${auth.audience} --allowed-identities ${auth.allowedIdentities.join(",")}`,
     "      ExecStop=/usr/bin/docker stop spive-basic-runner",
     "      Restart=always",
     `      RestartSec=${RUNNER_START_LIMIT.restartSec}`,
@@ -99,7 +109,7 @@ export class BasicRunner extends pulumi.ComponentResource {
       metadata: {
         "enable-oslogin": "TRUE",
         "block-project-ssh-keys": "TRUE",
-        "user-data": runnerCloudInit(args.runnerImage, args.apiPort),
+        "user-data": runnerCloudInit(args.runnerImage, args.apiPort, args.apiAuth),
       },
       labels: { layer: "prod0", service: "spive-prod0-basic-runner" },
     }, { ...parent, replaceOnChanges: [] });

@@ -12,6 +12,8 @@ import { CLUSTER } from "./gke";
 
 /** The Bigtable instance type token. */
 export const BIGTABLE_INSTANCE = "gcp:bigtable/instance:Instance";
+/** The Spanner database type token (prod-0's event store). */
+export const SPANNER_DATABASE = "gcp:spanner/database:Database";
 /** The Cloud DNS managed zone type token. */
 export const MANAGED_ZONE = "gcp:dns/managedZone:ManagedZone";
 /** The service-account key type token. */
@@ -29,14 +31,14 @@ export function isIamType(type: string): boolean {
   return type.startsWith("gcp:") && /iam(member|binding|policy)$/i.test(type.split(":").pop() ?? "");
 }
 
-/** Deletion protection on GKE clusters and Bigtable instances. */
+/** Deletion protection on GKE clusters, Bigtable instances and Spanner databases. */
 export const deletionProtection: ResourceRule = {
   kind: "resource",
   id: "deletion-protection",
-  description: "GKE clusters and Bigtable instances keep deletion protection on (deletionProtection not false), except a cluster labelled spive-retiring=true (a region listed in spive:layer.retiringRegions).",
+  description: "GKE clusters, Bigtable instances and Spanner databases keep deletion protection on (deletionProtection not false), except a cluster labelled spive-retiring=true (a region listed in spive:layer.retiringRegions).",
   control: "Spive reliability R1 (state and long-lived capacity survive a mistaken delete)",
-  types: [CLUSTER, BIGTABLE_INSTANCE],
-  appliesTo: only(CLUSTER, BIGTABLE_INSTANCE),
+  types: [CLUSTER, BIGTABLE_INSTANCE, SPANNER_DATABASE],
+  appliesTo: only(CLUSTER, BIGTABLE_INSTANCE, SPANNER_DATABASE),
   check: (type, inputs) =>
     // The one documented way to delete a cluster: its region is listed as retiring (docs/adding-a-region.md).
     type === CLUSTER && at(inputs, "resourceLabels.spive-retiring") === "true"
