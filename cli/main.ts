@@ -18,9 +18,11 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   const dir = path.join(__dirname, "commands");
+  // `.ts` when run from the sources, `.js` when run compiled (scripts/cli-build.js).
+  const ext = path.extname(__filename);
   const files = fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .filter((f) => f.endsWith(ext) && !f.endsWith(".d.ts"))
     .sort();
   for (const file of files) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -4,8 +4,19 @@ import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { StackConfig } from "./schema";
 
-/** The repository root (this file lives in `<root>/config/`). */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+/**
+ * The repository root: the nearest folder above this file holding
+ * `Pulumi.yaml` (this file lives in `<root>/config/`, or in
+ * `<root>/dist/cli-<fingerprint>/config/` when the CLI runs compiled).
+ */
+export const REPO_ROOT = findRepoRoot(path.resolve(__dirname, ".."));
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return start;
+  }
+}
 
 /** The committed stack configs' folder, as named in Pulumi.yaml's `stackConfigDir`. */
 export const STACKS_DIR = path.join(REPO_ROOT, "stacks");
