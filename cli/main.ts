@@ -1,6 +1,7 @@
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { configureUsageErrors, exitCodeOf } from "./usage";
 
 /** The shape every module under `cli/commands/` exports: it adds its sub-commands to the root program. */
 export interface CommandModule {
@@ -15,7 +16,6 @@ export interface CommandModule {
 export function buildProgram(): Command {
   const program = new Command("spive")
     .description("Spive infrastructure: plan, diff, bootstrap, status, rollout, policy and diagram for the layer tower.")
-    .showHelpAfterError()
     .exitOverride();
   const dir = path.join(__dirname, "commands");
   // `.ts` when run from the sources, `.js` when run compiled (scripts/cli-build.js).
@@ -32,6 +32,7 @@ export function buildProgram(): Command {
     }
     mod.register(program);
   }
+  configureUsageErrors(program);
   return program;
 }
 
@@ -41,9 +42,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    const code = (err as { code?: string; exitCode?: number }).code;
-    if (typeof code === "string" && code.startsWith("commander.")) {
-      process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
+    // Commander has already printed the message (and the usage line).
+    if (err instanceof CommanderError) {
+      process.exitCode = exitCodeOf(err);
       return;
     }
     throw err;

@@ -6,6 +6,7 @@ import type { BootstrapConfig } from "../../config/schema";
 import type { Prod0Outputs } from "../../layers/contract";
 import { parseBinding, type Binding } from "../contracts/binding";
 import { TIMEOUT_KEYS, type DriverTimeouts } from "./driver";
+import { UsageError } from "./errors";
 
 /**
  * Resolves what `spive bootstrap run --target <t>` binds to. Every target
@@ -76,7 +77,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
       try {
         raw = JSON.parse(fs.readFileSync(opts.bindingFile, "utf8"));
       } catch (err) {
-        throw new Error(`--binding ${opts.bindingFile}: expected a readable JSON file, got ${(err as Error).message}.`);
+        throw new UsageError(`--binding ${opts.bindingFile}: expected a readable JSON file, got ${(err as Error).message}.`);
       }
       binding = parseBinding(raw, opts.bindingFile);
     } else if (env[BINDING_ENV]) {
@@ -88,10 +89,10 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
       }
       binding = parseBinding(raw, BINDING_ENV);
     } else {
-      throw new Error(`--target prod0: expected the binding from the prod0 stack's outputs in ${BINDING_ENV} (set by the Pulumi bootstrap component) or --binding FILE, got neither.`);
+      throw new UsageError(`--target prod0: expected the binding from the prod0 stack's outputs in ${BINDING_ENV} (set by the Pulumi bootstrap component) or --binding FILE, got neither.`);
     }
   } else {
-    throw new Error(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
+    throw new UsageError(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
   }
   return {
     target,
@@ -103,17 +104,23 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
   };
 }
 
+/** Parses one `--timeout phase=seconds` override into its timeout key and seconds; throws a UsageError naming what is wrong. */
+export function parseTimeoutOverride(o: string): { key: keyof DriverTimeouts; seconds: number } {
+  const keys: Readonly<Record<string, keyof DriverTimeouts>> = TIMEOUT_KEYS;
+  const m = /^([a-z-]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(o);
+  const key = m ? keys[m[1]!] : undefined;
+  if (!m || !key || !(Number(m[2]) > 0)) {
+    throw new UsageError(`--timeout: expected <phase>=<seconds> with a phase among ${Object.keys(keys).join(", ")} and seconds > 0, got "${o}".`);
+  }
+  return { key, seconds: Number(m[2]) };
+}
+
 /** The driver timeouts from the config, with `--timeout phase=seconds` overrides. */
 export function driverTimeouts(config: BootstrapConfig, overrides: readonly string[] = []): DriverTimeouts {
   const t: Record<string, number> = { ...config.timeouts };
-  const keys: Readonly<Record<string, string>> = TIMEOUT_KEYS;
   for (const o of overrides) {
-    const m = /^([a-z-]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(o);
-    const key = m ? keys[m[1]!] : undefined;
-    if (!m || !key || !(Number(m[2]) > 0)) {
-      throw new Error(`--timeout: expected <phase>=<seconds> with a phase among ${Object.keys(keys).join(", ")} and seconds > 0, got "${o}".`);
-    }
-    t[key] = Number(m[2]);
+    const { key, seconds } = parseTimeoutOverride(o);
+    t[key] = seconds;
   }
   return t as unknown as DriverTimeouts;
 }
