@@ -18,6 +18,18 @@ function findRepoRoot(start: string): string {
   }
 }
 
+/**
+ * A path as messages print it: a relative path as the user gave it (it is
+ * relative to their working directory), an absolute path inside the
+ * repository relative to the repository (the committed defaults:
+ * `stacks/Pulumi.prod1.yaml`), any other absolute path as it is.
+ */
+export function displayPath(file: string): string {
+  if (!path.isAbsolute(file)) return path.normalize(file);
+  const rel = path.relative(REPO_ROOT, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}
+
 /** The committed stack configs' folder, as named in Pulumi.yaml's `stackConfigDir`. */
 export const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
@@ -102,7 +114,7 @@ export function parseStackConfig(raw: Record<string, unknown>, source: string): 
 
 /** Reads the raw `config:` map of a stack file (YAML); throws a full-sentence error if it is not YAML. */
 export function readStackFile(file: string): Record<string, unknown> {
-  const rel = path.relative(REPO_ROOT, file) || file;
+  const rel = displayPath(file);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -125,7 +137,7 @@ export function readStackFile(file: string): Record<string, unknown> {
 /** Loads and validates a committed stack's config file (default folder: `stacks/`). */
 export function loadStackConfig(stack: string, dir: string = STACKS_DIR): StackConfig {
   const file = stackFilePath(stack, dir);
-  return parseStackConfig(readStackFile(file), path.relative(REPO_ROOT, file) || file);
+  return parseStackConfig(readStackFile(file), displayPath(file));
 }
 
 /**

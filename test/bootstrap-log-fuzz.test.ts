@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { formatLogError } from "../bootstrap/log/errors";
 import type { LogSummary } from "../bootstrap/log/core";
 import { DEFAULT_LOG_FILE, validateLogBuffer, validateLogFile } from "../bootstrap/log/validate";
+import { propertyRuns } from "./helpers/budget";
 
 /**
  * Fuzzing: mutated copies of the committed log (truncations, dropped,
@@ -18,7 +19,8 @@ import { DEFAULT_LOG_FILE, validateLogBuffer, validateLogFile } from "../bootstr
 
 const ZONES = ["europe-west1-b", "europe-west1-c"];
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+// 1,000 runs take about 1 s on a quiet 2-core machine; test:deep runs 10,000.
+const RUNS = propertyRuns(1_000, 10_000);
 /** A small line cap, so over-long lines are cheap to generate; the 10 MB case is in bootstrap-log.test.ts and below. */
 const MAX_LINE = 600;
 const base = fs.readFileSync(DEFAULT_LOG_FILE, "utf8").trimEnd().split("\n");

@@ -81,7 +81,8 @@ describe("workflow security and behaviour", () => {
 
   it("pull-request.yml: tests, one offline diff of all stacks, cloud previews only with credentials and never for forks", () => {
     const wf = load("pull-request.yml");
-    expect(wf.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+    // What .ci/run runs and the README shows (test/ci-run.test.ts).
+    expect(wf.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test", "npm run test:deep"]);
     const diff = wf.jobs["offline-diff"]!.steps.find((s) => s.run?.includes("spive diff"))!;
     expect(diff.run).toContain("--all --base");
     expect(wf.jobs["offline-diff"]!.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))?.with?.name).toBe("spive-diff");
