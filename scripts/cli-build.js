@@ -95,6 +95,7 @@ function build(root = ROOT, files = sourceFiles(root), fp = fingerprint(root, fi
       // `await import("./x")` must stay a require: a native import() of an extensionless path fails.
       supported: { "dynamic-import": false },
     });
+    writeManifest(tmp);
     fs.writeFileSync(path.join(tmp, COMPLETE), `${JSON.stringify({ fingerprint: fp, files: files.length, builtAt: new Date().toISOString() })}\n`);
     try {
       fs.renameSync(tmp, dir);
@@ -107,6 +108,20 @@ function build(root = ROOT, files = sourceFiles(root), fp = fingerprint(root, fi
   }
   prune(root, fp);
   return dir;
+}
+
+/**
+ * Writes `commands.json` (cli/main.ts `commandManifest()`): which top-level
+ * commands each command module adds, so the CLI loads only the modules a
+ * command line needs. Made in a child process, which loads every module of
+ * the new build once. Without it (a module failing to load) the CLI loads
+ * every module, and reports that failure as it would from the sources.
+ */
+function writeManifest(dir) {
+  const { spawnSync } = require("node:child_process");
+  const main = path.join(dir, "cli", "main.js");
+  const r = spawnSync(process.execPath, ["-e", `process.stdout.write(JSON.stringify(require(${JSON.stringify(main)}).commandManifest()))`], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+  if (r.status === 0 && r.stdout.startsWith("{")) fs.writeFileSync(path.join(dir, "commands.json"), `${r.stdout}\n`);
 }
 
 /** Removes builds of other fingerprints not touched for an hour (a process may still be running from a recent one). */

@@ -95,6 +95,34 @@ describe("the compiled CLI (scripts/cli-build.js, bin/spive.js)", () => {
     expect(cliBuild.fingerprint(root)).not.toBe(before);
   });
 
+  it("finds a new command file with no wiring, compiled and from the sources, and loads only the modules a command line needs", async () => {
+    const root = fakeRepo("unused");
+    for (const f of ["main.ts", "usage.ts"]) fs.copyFileSync(path.join(REPO_ROOT, "cli", f), path.join(root, "cli", f));
+    const commands = path.join(root, "cli", "commands");
+    fs.mkdirSync(commands);
+    const commandModule = (name: string) =>
+      `import type { Command } from "commander";\nprocess.stderr.write("loaded ${name}\\n");\nexport function register(program: Command): void {\n  program.command("${name}").description("Say ${name}.").action(() => process.stdout.write("${name}!\\n"));\n}\n`;
+    fs.writeFileSync(path.join(commands, "hello.ts"), commandModule("hello"));
+    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => run(process.execPath, [path.join(root, "bin", "spive.js"), ...args], { cwd: root, env: { ...process.env, SPIVE_FROM_SOURCE: "", ...env }, timeout: 60_000 });
+
+    expect(await cli(["hello"])).toMatchObject({ status: 0, stdout: "hello!\n", stderr: "loaded hello\n" });
+    fs.writeFileSync(path.join(commands, "world.ts"), commandModule("world"));
+    // The new module is a new build; only the module of the command named is loaded.
+    expect(await cli(["world"])).toMatchObject({ status: 0, stdout: "world!\n", stderr: "loaded world\n" });
+    const help = await cli(["--help"]);
+    expect(help.stderr).toBe("");
+    expect(help.stdout).toMatch(/^  hello +Say hello\.$/m);
+    expect(help.stdout).toMatch(/^  world +Say world\.$/m);
+    // From the sources every module loads, and the help is the same.
+    const fromSources = await cli(["--help"], { SPIVE_FROM_SOURCE: "1" });
+    expect(fromSources.stdout).toBe(help.stdout);
+    expect(fromSources.stderr).toBe("loaded hello\nloaded world\n");
+    // An unknown command loads them all, so the suggestion can name the nearest.
+    const typo = await cli(["wrold"]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain("(Did you mean world?)");
+  });
+
   it("offers the same commands compiled as from the sources", async () => {
     const built = await run(process.execPath, ["bin/spive.js", "--help"], { cwd: REPO_ROOT, env: { ...process.env, SPIVE_FROM_SOURCE: "" }, timeout: 60_000 });
     const sources = await run(process.execPath, ["bin/spive.js", "--help"], { cwd: REPO_ROOT, env: { ...process.env, SPIVE_FROM_SOURCE: "1" }, timeout: 60_000 });
