@@ -79,7 +79,7 @@ function main(): void {
   const parts: { label: string; args: string[] }[] = [
     { label: "node -e 0", args: ["-e", "0"] },
     { label: "register tsx (ESM + CJS hooks)", args: ["-e", "import('tsx')"] },
-    { label: "compiled CLI: build check + commands", args: ["-e", `require(require(${JSON.stringify(path.join(REPO_ROOT, "scripts", "cli-build.js"))}).currentEntry()).buildProgram()`] },
+    { label: "compiled CLI: build check + all modules", args: ["-e", `require(require(${JSON.stringify(path.join(REPO_ROOT, "scripts", "cli-build.js"))}).currentEntry()).buildProgram()`] },
     { label: "require @pulumi/pulumi", args: ["-e", "require('@pulumi/pulumi')"] },
     { label: "require @pulumi/pulumi, deferred deps", args: ["-e", `require(${JSON.stringify(lazy)}).deferModules(['typescript','@npmcli/arborist']); require('@pulumi/pulumi')`] },
     { label: "require @pulumi/gcp + kubernetes, deferred", args: ["-e", `require(${JSON.stringify(lazy)}).deferModules(['typescript','@npmcli/arborist']); require('@pulumi/gcp'); require('@pulumi/kubernetes')`] },
