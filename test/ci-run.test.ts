@@ -27,7 +27,14 @@ describe("the test commands", () => {
 
   it("docs/ci.md quotes the npm test script as package.json defines it", () => {
     expect(read("docs/ci.md")).toContain(`\`npm test\` is \`${scripts.test}\``);
-    expect(scripts.test).toBe("npm run typecheck && npm run lint:workflows && vitest run");
+    expect(scripts.test).toBe("node scripts/test.js");
+    // What scripts/test.js runs is what the typecheck and lint scripts run.
+    const runner = read("scripts/test.js");
+    expect(scripts.typecheck).toBe("tsc --noEmit -p tsconfig.json");
+    expect(runner).toContain(`[bin("typescript", "bin/tsc"), "--noEmit", "-p", "tsconfig.json"]`);
+    expect(scripts["lint:workflows"]).toBe("node scripts/lint-workflows.js");
+    expect(runner).toContain(`path.join(root, "scripts", "lint-workflows.js")`);
+    expect(runner).toContain(`[bin("vitest", "vitest.mjs"), "run"`);
     expect(scripts["test:deep"]).toBe("node scripts/test-deep.js");
   });
 

@@ -133,6 +133,12 @@ describe("the compiled CLI (scripts/cli-build.js, bin/spive.js)", () => {
 });
 
 describe("deferred modules (scripts/lazy-deps.js)", () => {
+  it("keeps TypeScript and Arborist unloaded after Pulumi loads, in the tests as in the CLI (test/setup/defer-deps.ts)", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    expect(typeof pulumi.ComponentResource).toBe("function");
+    expect(Object.keys(require.cache).filter((k) => /[\\/]node_modules[\\/](typescript|@npmcli[\\/]arborist)[\\/]/.test(k))).toEqual([]);
+  });
+
   it("loads a module only when it is first used", () => {
     let loads = 0;
     const mod = lazyModule(() => {

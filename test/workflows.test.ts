@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
-// The linter is a plain CommonJS script (it runs before vitest in `npm test`).
+// The linter is a plain CommonJS script (`npm test` runs it beside vitest).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lint = require("../scripts/lint-workflows.js") as {
   WORKFLOWS_DIR: string;
