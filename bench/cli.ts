@@ -57,6 +57,9 @@ const fmt = (s: number | undefined) => (s === undefined ? "   -" : s.toFixed(2).
 function main(): void {
   const [load1] = os.loadavg();
   console.log(`bench:cli — ${os.cpus().length} cores, load average ${load1!.toFixed(1)}, node ${process.version}; median of ${RUNS} fresh processes (after a warm-up run)\n`);
+  if (load1! > os.cpus().length) {
+    console.log(`note: the machine is loaded (load ${load1!.toFixed(1)} on ${os.cpus().length} cores): wall times include waiting for a core; the targets are for a quiet machine, where wall ≈ CPU seconds.\n`);
+  }
   const build = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "cli-build.js")], { cwd: REPO_ROOT, encoding: "utf8" });
   process.stdout.write(build.stdout || build.stderr);
 
@@ -71,7 +74,8 @@ function main(): void {
   for (const c of commands) {
     const built = measure([BIN, ...c.args]);
     const src = measure([BIN, ...c.args], { SPIVE_FROM_SOURCE: "1" });
-    const verdict = built.wall <= c.target ? "ok" : "OVER";
+    // On a loaded machine wall time mostly measures the wait for a core; CPU time is what a quiet machine's wall time would be, about.
+    const verdict = built.wall <= c.target ? "ok" : built.cpu !== undefined && built.cpu <= c.target ? "over (cpu ok)" : "OVER";
     console.log(`${c.label.padEnd(28)} ≤${c.target.toFixed(1).padStart(4)}  ${fmt(built.wall)}   ${fmt(built.cpu)}   ${" ".repeat(14)}${fmt(src.wall)}   ${fmt(src.cpu)}   ${verdict}`);
   }
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBootstrap } from "../bootstrap/driver/driver";
 import { BootstrapPhaseError } from "../bootstrap/driver/errors";
-import { driverTimeouts } from "../bootstrap/driver/target";
+import { driverTimeouts, resolveTarget } from "../bootstrap/driver/target";
 import { gcloudReason } from "../bootstrap/driver/tunnels";
 import { formatLogError } from "../bootstrap/log/errors";
 import { DEFAULT_LOG_FILE, validateLogBuffer } from "../bootstrap/log/validate";
@@ -139,5 +139,29 @@ describe("usage mistakes are usage errors (exit 2 and the usage line), never a f
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("--timeout <phase=seconds>");
     expect(r.stdout).not.toContain("(default: [])");
+  });
+});
+
+describe("bootstrap run --log FILE", () => {
+  it("is relative to the working directory, as given; the configured log to the repository", () => {
+    const bindingFile = path.join(tmp, "binding.json");
+    fs.writeFileSync(
+      bindingFile,
+      JSON.stringify({
+        target: "prod0",
+        project: "spive-prod0",
+        runnerHosts: [{ name: "spive-prod0-basic-runner-europe-west1-b-0", zones: ["europe-west1-b"], url: "http://10.0.0.2:7070" }],
+        eventStore: { kind: "bigtable", project: "spive-prod0", instance: "spive-prod0-events", appProfile: "spive-active-active", table: "spive-events" },
+        gateways: {},
+      }),
+    );
+    const cwd = process.cwd();
+    process.chdir(tmp);
+    try {
+      expect(resolveTarget("prod0", { bindingFile, logFile: "mine.jsonl" }).logFile).toBe(path.join(fs.realpathSync(tmp), "mine.jsonl"));
+      expect(resolveTarget("prod0", { bindingFile }).logFile).toBe(DEFAULT_LOG_FILE);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

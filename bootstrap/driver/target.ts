@@ -98,7 +98,8 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
     target,
     binding,
     config,
-    logFile: path.resolve(REPO_ROOT, opts.logFile ?? config.log),
+    // A --log given by the user is relative to their working directory; the configured log to the repository.
+    logFile: opts.logFile !== undefined ? path.resolve(opts.logFile) : path.resolve(REPO_ROOT, config.log),
     zones: cfg["spive:layer"].regions[0]!.zones,
     zonesSource: `${stackFile} > spive:layer.regions[0].zones`,
   };
