@@ -4,8 +4,31 @@ import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { StackConfig } from "./schema";
 
-/** The repository root (this file lives in `<root>/config/`). */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+/**
+ * The repository root: the nearest folder above this file holding
+ * `Pulumi.yaml` (this file lives in `<root>/config/`, or in
+ * `<root>/dist/cli-<fingerprint>/config/` when the CLI runs compiled).
+ */
+export const REPO_ROOT = findRepoRoot(path.resolve(__dirname, ".."));
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return start;
+  }
+}
+
+/**
+ * A path as messages print it: a relative path as the user gave it (it is
+ * relative to their working directory), an absolute path inside the
+ * repository relative to the repository (the committed defaults:
+ * `stacks/Pulumi.prod1.yaml`), any other absolute path as it is.
+ */
+export function displayPath(file: string): string {
+  if (!path.isAbsolute(file)) return path.normalize(file);
+  const rel = path.relative(REPO_ROOT, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}
 
 /** The committed stack configs' folder, as named in Pulumi.yaml's `stackConfigDir`. */
 export const STACKS_DIR = path.join(REPO_ROOT, "stacks");
@@ -128,7 +151,7 @@ export function yamlProblem(file: string, err: unknown): string {
 
 /** Reads the raw `config:` map of a stack file (YAML); throws a full-sentence error if it is not YAML. */
 export function readStackFile(file: string): Record<string, unknown> {
-  const rel = path.relative(REPO_ROOT, file) || file;
+  const rel = displayPath(file);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -159,7 +182,7 @@ export function readStackFile(file: string): Record<string, unknown> {
 /** Loads and validates a committed stack's config file (default folder: `stacks/`). */
 export function loadStackConfig(stack: string, dir: string = STACKS_DIR): StackConfig {
   const file = stackFilePath(stack, dir);
-  return parseStackConfig(readStackFile(file), path.relative(REPO_ROOT, file) || file);
+  return parseStackConfig(readStackFile(file), displayPath(file));
 }
 
 /**

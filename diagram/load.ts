@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { loadStackConfig, REPO_ROOT, STACKS_DIR } from "../config/load";
+import { displayPath, loadStackConfig, STACKS_DIR } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { buildTower, type TowerLayer } from "../layers/registry";
 
@@ -10,7 +9,7 @@ export function stackNamesIn(dir: string): string[] {
   try {
     entries = fs.readdirSync(dir);
   } catch {
-    throw new Error(`Cannot read the stacks folder ${dir}: expected a folder of Pulumi.<stack>.yaml files, got none.`);
+    throw new Error(`Cannot read the stacks folder ${displayPath(dir)}: expected a folder of Pulumi.<stack>.yaml files, got none.`);
   }
   return entries
     .map((f) => /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/.exec(f)?.[1])
@@ -36,10 +35,10 @@ export interface RunningStack {
 export function loadTower(dir: string = STACKS_DIR, running?: RunningStack): TowerLayer[] {
   const stacks = stackNamesIn(dir);
   if (running && !stacks.includes(running.stack)) stacks.push(running.stack);
-  if (stacks.length === 0) throw new Error(`The stacks folder ${dir} holds no Pulumi.<stack>.yaml file; expected at least Pulumi.prod0.yaml.`);
+  if (stacks.length === 0) throw new Error(`The stacks folder ${displayPath(dir)} holds no Pulumi.<stack>.yaml file; expected at least Pulumi.prod0.yaml.`);
   const configs: Record<string, StackConfig> = {};
   for (const stack of stacks) configs[stack] = stack === running?.stack ? running.config : loadStackConfig(stack, dir);
-  const rel = path.relative(REPO_ROOT, dir);
-  const source = rel === "" ? "" : `${rel.startsWith("..") ? dir : rel}/`;
+  const shown = displayPath(dir);
+  const source = shown === "" || shown === "." ? "" : `${shown}/`;
   return buildTower(configs, source);
 }

@@ -123,7 +123,7 @@ export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function planInChild(root: string, stacks: readonly string[], timeoutMs: number = DEFAULT_PLAN_TIMEOUT_MS): Promise<ChildStackResult[]> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "spive-plan-"));
   const out = path.join(outDir, "plan.json");
-  const child = path.join(__dirname, "plan-child.ts");
+  const child = path.join(REPO_ROOT, "plan", "plan-child.ts");
   const failAll = (error: string): ChildStackResult[] => stacks.map((stack) => ({ stack, status: "failed", error }));
   try {
     const { code, signal, stderr, timedOut } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean }>((resolve) => {

@@ -16,6 +16,8 @@ const [host, port] = local.split(":");
 if (process.env.FAKE_IAP_LOG) fs.appendFileSync(process.env.FAKE_IAP_LOG, `${JSON.stringify({ pid: process.pid, args })}\n`);
 if ((process.env.FAKE_IAP_FAIL || "").split(",").includes(name)) {
   process.stderr.write("ERROR: (gcloud.compute.start-iap-tunnel) Error while connecting [4033: 'not authorized'].\n");
+  // As gcloud does, a hint follows the cause: the cause is the line to report.
+  process.stderr.write("Check that you have the IAP-secured Tunnel User role.\n");
   process.exit(1);
 }
 if ((process.env.FAKE_IAP_HANG || "").split(",").includes(name)) {

@@ -44,7 +44,14 @@ afterAll(async () => {
   await h.dispose();
 });
 
-const tunnels = () => fs.readFileSync(tunnelLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { pid: number; args: string[] });
+// Complete lines only: a poll may read the file while the fake gcloud is appending a line.
+const tunnels = () =>
+  fs
+    .readFileSync(tunnelLog, "utf8")
+    .split("\n")
+    .slice(0, -1)
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { pid: number; args: string[] });
 
 describe("IAP tunnels to the runner hosts", () => {
   it("the whole run goes through one tunnel per host, and every tunnel is closed afterwards", async () => {

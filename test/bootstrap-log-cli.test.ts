@@ -32,14 +32,14 @@ describe("spive bootstrap validate", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n")).toEqual([
-      `${f}:3 CreateType.name: type "SpiveScaler" is already created at line 2; expected a unique name`,
-      `${f}:4: expected one JSON event per line, found a blank line`,
-      `${f}: invalid, 2 errors.`,
+      `spive bootstrap validate: ${f}:3 CreateType.name: type "SpiveScaler" is already created at line 2; expected a unique name`,
+      `spive bootstrap validate: ${f}:4: expected one JSON event per line, found a blank line`,
+      `spive bootstrap validate: ${f}: invalid, 2 errors.`,
       "",
     ]);
   });
 
-  it("prints JSON for machines with --json, and exits 1 on an unreadable file", async () => {
+  it("prints JSON for machines with --json, and exits 2 (not 1, an invalid log) on an unreadable file", async () => {
     const f = path.join(tmp, "bad.jsonl");
     const r = await spive("bootstrap", "validate", f, "--json");
     expect(r.code).toBe(1);
@@ -47,7 +47,16 @@ describe("spive bootstrap validate", () => {
     expect(out).toMatchObject({ ok: false, errorCount: 2, lastPosition: committed.length + 2 });
     expect(out.errors[0]).toMatchObject({ line: 3, kind: "CreateType", path: "name" });
     const missing = await spive("bootstrap", "validate", path.join(tmp, "nope.jsonl"));
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^Cannot read the bootstrap log .*nope\.jsonl: ENOENT/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^spive bootstrap validate: Cannot read the bootstrap log .*nope\.jsonl: ENOENT/);
+    const folder = await spive("bootstrap", "validate", tmp, "--json");
+    expect(folder.code).toBe(2);
+    expect(JSON.parse(folder.stdout)).toMatchObject({ ok: false, fatal: expect.stringMatching(/^Cannot read the bootstrap log .*EISDIR/) });
+  });
+
+  it("prints paths as given: relative to the working directory, as typed", async () => {
+    const r = await run(process.execPath, [path.join(REPO_ROOT, "bin", "spive.js"), "bootstrap", "validate", "../SpiveProdBootstrap.jsonl"], { cwd: path.join(REPO_ROOT, "docs"), timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\.\.\/SpiveProdBootstrap\.jsonl: valid /);
   });
 });

@@ -14,6 +14,7 @@ import {
   VERSION_PATTERN,
   ZONE_PATTERN,
 } from "../bootstrap/log/schema";
+import { propertyRuns } from "./helpers/budget";
 
 /**
  * The hand-written fast check must accept exactly what the zod schema
@@ -22,7 +23,8 @@ import {
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+// 2,000 runs take a few seconds on a quiet 2-core machine; test:deep runs 10,000.
+const RUNS = propertyRuns(2_000, 10_000);
 
 const name = fc.stringMatching(NAME_PATTERN);
 const ext = fc.record({ package: fc.stringMatching(PACKAGE_PATTERN), version: fc.stringMatching(VERSION_PATTERN) });

@@ -103,12 +103,13 @@ describe.runIf(process.platform === "linux")("SIGKILL to the driver during the d
       driver.kill("SIGKILL");
       await exited;
       const pids = tree.map((p) => p.pid);
-      await until("every process of the killed driver to exit", 15_000, () => (alive(pids).length === 0 ? true : undefined)).catch(() => undefined);
+      // Wide bounds: on a busy 2-core machine the kernel's kills and the exits take seconds.
+      await until("every process of the killed driver to exit", 45_000, () => (alive(pids).length === 0 ? true : undefined)).catch(() => undefined);
       expect(alive(pids).map((pid) => tree.find((p) => p.pid === pid)!.cmd)).toEqual([]);
-      await until("every instance of the rehearsal to exit", 5_000, () => (instancesWithPrefix(prefix).length === 0 ? true : undefined)).catch(() => undefined);
+      await until("every instance of the rehearsal to exit", 20_000, () => (instancesWithPrefix(prefix).length === 0 ? true : undefined)).catch(() => undefined);
       expect(instancesWithPrefix(prefix)).toEqual([]);
     } finally {
       driver.kill("SIGKILL");
     }
-  }, 120_000);
+  }, 180_000);
 });

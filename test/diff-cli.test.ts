@@ -82,6 +82,7 @@ describe("spive diff against a git base revision", () => {
     expect(md).toContain(`- **~** \`CreateInstance ${instance.id}\``);
     expect(md).toContain(`  - \`args[${instance.args.length - 1}]\`: (absent) → \`"--log-level=debug"\``);
     expect(leftovers().filter((f) => !before.has(f))).toEqual([]);
+    // Two revisions planned in child processes: about 20 s on a quiet 2-core machine, 60 s seen under load.
   }, 200_000);
 
   it("fails with one sentence for a ref that names no commit", async () => {
@@ -97,7 +98,7 @@ describe("spive plan", () => {
     expect(r.status).toBe(0);
     const printed = parseSnapshot(JSON.parse(r.stdout), "spive plan prod0 --json");
     expect(printed).toEqual(snapshotOf("prod0", await evaluateStack("prod0", { preview: true })));
-  });
+  }, 120_000);
 
   it("refuses an unknown stack with exit code 1", async () => {
     const r = await spive(REPO_ROOT, ["plan", "prod7"]);

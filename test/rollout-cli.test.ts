@@ -52,13 +52,23 @@ describe("spive rollout plan (in-process)", () => {
     expect(stderr).toMatch(/^spive rollout plan: Stack prod0 has no rolling-upgrade policy: expected a spive:rollout block in stacks\/Pulumi\.prod0\.yaml, got none/);
   });
 
-  it("fails with exit code 1 for a stack that does not exist or a malformed name", async () => {
-    const missing = await run(["rollout", "plan", "prod9"]);
+  it("fails with exit code 1 and the message every command gives for an unknown stack or a malformed name", async () => {
+    for (const name of ["prod9", "../prod1"]) {
+      const r = await run(["rollout", "plan", name]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(`spive rollout plan: expected a stack name, one of prod0, prod1, prod2, prod3; got ${JSON.stringify(name)}.\n`);
+    }
+  });
+
+  it("reads another stacks folder with --stacks-dir, as plan and policy do", async () => {
+    const r = await run(["rollout", "plan", "prod1", "--stacks-dir", path.join(REPO_ROOT, "examples", "small-prod1"), "--json"]);
+    expect(r.exitCode).toBe(0);
+    // The small setup's two regions, not the committed prod1's forty-two.
+    expect(JSON.parse(r.stdout)).toMatchObject({ stack: "prod1", regions: loadStackConfig("prod1", path.join(REPO_ROOT, "examples", "small-prod1"))["spive:layer"].regions.length });
+    expect(JSON.parse(r.stdout).regions).not.toBe(loadStackConfig("prod1")["spive:layer"].regions.length);
+    const missing = await run(["rollout", "plan", "prod2", "--stacks-dir", "nowhere"]);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toMatch(/stacks\/Pulumi\.prod9\.yaml: expected a stack config file, got none/);
-    const bad = await run(["rollout", "plan", "../prod1"]);
-    expect(bad.exitCode).toBe(1);
-    expect(bad.stderr).toMatch(/expected a stack name such as prod1/);
+    expect(missing.stderr).toMatch(/^spive rollout plan: .*nowhere\/Pulumi\.prod2\.yaml: expected a stack config file, got none/);
   });
 });
 

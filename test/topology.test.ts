@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { contains, formatCidr, overlaps, parseCidr, regionCidrs, subBlock } from "../topology/cidr";
 import { placements, runnerHostName, zonePlacements } from "../topology/placements";
+import { propertyRuns } from "./helpers/budget";
 
 const letters = "abcdefghij";
 /** Random topologies: 1–60 regions, 2 zones each, 1–8 shards. */
@@ -20,13 +21,14 @@ describe("placements", () => {
         const ps = placements(t);
         expect(ps).toHaveLength(t.regions.length * 2 * t.shards);
         expect(new Set(ps.map((p) => p.key)).size).toBe(ps.length);
-        for (const r of t.regions) {
-          for (const [zi, z] of r.zones.entries()) {
-            const inZone = ps.filter((p) => p.zone === z);
-            expect(inZone.map((p) => p.shard)).toEqual(Array.from({ length: t.shards }, (_, s) => s));
-            for (const p of inZone) expect(p).toMatchObject({ region: r.name, zoneIndex: zi, key: `spive-prod${t.level}-s${p.shard}-${z}` });
-          }
-        }
+        // One comparison per topology (a matcher per placement made this test slow under load).
+        const expected = t.regions.flatMap((r) => r.zones.flatMap((z, zi) => Array.from({ length: t.shards }, (_, s) => ({ region: r.name, zone: z, zoneIndex: zi, shard: s, key: `spive-prod${t.level}-s${s}-${z}` }))));
+        const byZoneThenShard = (a: { zone: string; shard: number }, b: { zone: string; shard: number }) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : a.shard - b.shard);
+        const seen = ps.map((p) => ({ region: p.region, zone: p.zone, zoneIndex: p.zoneIndex, shard: p.shard, key: p.key }));
+        expect(seen.sort(byZoneThenShard)).toEqual(expected.sort(byZoneThenShard));
+        // Within a zone, placements come in shard order.
+        const zonesOutOfOrder = t.regions.flatMap((r) => r.zones).filter((z) => ps.filter((p) => p.zone === z).some((p, i) => p.shard !== i));
+        expect(zonesOutOfOrder).toEqual([]);
       }),
     );
   });
@@ -76,10 +78,13 @@ describe("address plan", () => {
       fc.property(fc.integer({ min: 1, max: 64 }), (n) => {
         const all = Array.from({ length: n }, (_, i) => regionCidrs("10.64.0.0/10", i));
         const blocks = all.flatMap((r) => [r.nodes, r.pods, r.services]);
-        for (const b of blocks) expect(contains("10.64.0.0/10", b)).toBe(true);
-        for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) expect(overlaps(blocks[i]!, blocks[j]!)).toBe(false);
+        expect(blocks.filter((b) => !contains("10.64.0.0/10", b))).toEqual([]);
+        // One assertion over every pair (an expect per pair made this test take tens of seconds).
+        const overlapping: string[] = [];
+        for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) if (overlaps(blocks[i]!, blocks[j]!)) overlapping.push(`${blocks[i]} ∩ ${blocks[j]}`);
+        expect(overlapping).toEqual([]);
       }),
-      { numRuns: 20 },
+      { numRuns: propertyRuns(20, 100) },
     );
   });
 

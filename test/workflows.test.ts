@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
-// The linter is a plain CommonJS script (it runs before vitest in `npm test`).
+// The linter is a plain CommonJS script (`npm test` runs it beside vitest).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lint = require("../scripts/lint-workflows.js") as {
   WORKFLOWS_DIR: string;
@@ -81,7 +81,9 @@ describe("workflow security and behaviour", () => {
 
   it("pull-request.yml: tests, one offline diff of all stacks, cloud previews only with credentials and never for forks", () => {
     const wf = load("pull-request.yml");
-    expect(wf.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+    // What .ci/run runs and the README shows (test/ci-run.test.ts).
+    expect(wf.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["bash scripts/install-engine.sh", "npm ci", "npm test"]);
+    expect(wf.jobs.test!.steps.find((s) => s.run === "npm test")?.env?.SPIVE_REQUIRE_ENGINE).toBe("1");
     const diff = wf.jobs["offline-diff"]!.steps.find((s) => s.run?.includes("spive diff"))!;
     expect(diff.run).toContain("--all --base");
     expect(wf.jobs["offline-diff"]!.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))?.with?.name).toBe("spive-diff");

@@ -55,3 +55,15 @@ export function toPhaseError(phase: PhaseName, err: unknown): BootstrapPhaseErro
   if (err instanceof InterruptedError) return new BootstrapPhaseError(phase, `${err.message}; the bootstrap instance is stopped`);
   return new BootstrapPhaseError(phase, err instanceof Error ? err.message : String(err));
 }
+
+/**
+ * A mistake in how a command was called (an unknown target, a malformed
+ * `--timeout`, prod0 without a binding): the CLI reports it as a usage error
+ * (exit code 2 and the usage line), never as a failed bootstrap phase.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

@@ -7,6 +7,7 @@ import type { Prod0Outputs } from "../../layers/contract";
 import { artifactCommand } from "../artifact/launcher";
 import { parseBinding, type Binding } from "../contracts/binding";
 import { TIMEOUT_KEYS, type DriverTimeouts } from "./driver";
+import { UsageError } from "./errors";
 
 /**
  * Resolves what `spive bootstrap run --target <t>` binds to. Every target
@@ -106,7 +107,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
       try {
         raw = JSON.parse(fs.readFileSync(opts.bindingFile, "utf8"));
       } catch (err) {
-        throw new Error(`--binding ${opts.bindingFile}: expected a readable JSON file, got ${(err as Error).message}.`);
+        throw new UsageError(`--binding ${opts.bindingFile}: expected a readable JSON file, got ${(err as Error).message}.`);
       }
       binding = parseBinding(raw, opts.bindingFile);
     } else if (env[BINDING_ENV]) {
@@ -118,7 +119,7 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
       }
       binding = parseBinding(raw, BINDING_ENV);
     } else {
-      throw new Error(`--target prod0: expected the binding from the prod0 stack's outputs in ${BINDING_ENV} (set by the Pulumi bootstrap component) or --binding FILE, got neither.`);
+      throw new UsageError(`--target prod0: expected the binding from the prod0 stack's outputs in ${BINDING_ENV} (set by the Pulumi bootstrap component) or --binding FILE, got neither.`);
     }
     const on = env[REHEARSE_ON_ENV];
     if (on !== undefined && on !== "") {
@@ -127,30 +128,37 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
       rehearsedOn = on;
     }
   } else {
-    throw new Error(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
+    throw new UsageError(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
   }
   return {
     target,
     binding,
     config: { ...config, command: instanceCommandFor(target, config) },
-    logFile: path.resolve(REPO_ROOT, opts.logFile ?? config.log),
+    // A --log given by the user is relative to their working directory; the configured log to the repository.
+    logFile: opts.logFile !== undefined ? path.resolve(opts.logFile) : path.resolve(REPO_ROOT, config.log),
     zones: cfg["spive:layer"].regions[0]!.zones,
     zonesSource: `${stackFile} > spive:layer.regions[0].zones`,
     ...(rehearsedOn ? { rehearsedOn } : {}),
   };
 }
 
+/** Parses one `--timeout phase=seconds` override into its timeout key and seconds; throws a UsageError naming what is wrong. */
+export function parseTimeoutOverride(o: string): { key: keyof DriverTimeouts; seconds: number } {
+  const keys: Readonly<Record<string, keyof DriverTimeouts>> = TIMEOUT_KEYS;
+  const m = /^([a-z-]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(o);
+  const key = m ? keys[m[1]!] : undefined;
+  if (!m || !key || !(Number(m[2]) > 0)) {
+    throw new UsageError(`--timeout: expected <phase>=<seconds> with a phase among ${Object.keys(keys).join(", ")} and seconds > 0, got "${o}".`);
+  }
+  return { key, seconds: Number(m[2]) };
+}
+
 /** The driver timeouts from the config, with `--timeout phase=seconds` overrides. */
 export function driverTimeouts(config: BootstrapConfig, overrides: readonly string[] = []): DriverTimeouts {
   const t: Record<string, number> = { ...config.timeouts };
-  const keys: Readonly<Record<string, string>> = TIMEOUT_KEYS;
   for (const o of overrides) {
-    const m = /^([a-z-]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(o);
-    const key = m ? keys[m[1]!] : undefined;
-    if (!m || !key || !(Number(m[2]) > 0)) {
-      throw new Error(`--timeout: expected <phase>=<seconds> with a phase among ${Object.keys(keys).join(", ")} and seconds > 0, got "${o}".`);
-    }
-    t[key] = Number(m[2]);
+    const { key, seconds } = parseTimeoutOverride(o);
+    t[key] = seconds;
   }
   return t as unknown as DriverTimeouts;
 }

@@ -61,6 +61,16 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * The line of gcloud's output that says why it failed: its first `ERROR:`
+ * line (gcloud prints the cause there, and hints or retries after it), else
+ * its last line, else "no output".
+ */
+export function gcloudReason(output: string): string {
+  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  return lines.find((l) => l.startsWith("ERROR:")) ?? lines[lines.length - 1] ?? "no output";
+}
+
+/**
  * The IAP tunnel opener. `gcloud` is the command (default `gcloud`, or the
  * words of `$SPIVE_GCLOUD`); the binding must name the project.
  */
@@ -83,14 +93,17 @@ export function iapTunnels(gcloud: readonly string[] = (process.env.SPIVE_GCLOUD
           children.push(child);
           await new Promise<void>((resolve, reject) => {
             let out = "";
+            let head = "";
             const onData = (c: Buffer) => {
-              out = (out + c.toString("utf8")).slice(-4000);
+              const text = c.toString("utf8");
+              if (head.length < 16_000) head += text;
+              out = (out + text).slice(-4000);
               if (LISTENING.test(out)) {
                 cleanup();
                 resolve();
               }
             };
-            const lastLine = () => out.trim().split("\n").pop()?.trim() || "no output";
+            const lastLine = () => gcloudReason(head.length < 16_000 ? head : `${head}\n${out}`);
             const onExit = (code: number | null) => {
               cleanup();
               reject(new HostError(h.name, `could not open the IAP tunnel to port ${remotePort} (gcloud exited with code ${code}: ${lastLine()})`));

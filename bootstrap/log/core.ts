@@ -131,6 +131,12 @@ export class LogValidator {
   private readonly errors: MutableError[] = [];
   private readonly pendingRefs: { error: MutableError; ref: Reference }[] = [];
   private readonly poisoned = new Set<string>();
+  /** Processes an instance line meant for was rejected (malformed, or in an undeclared zone). */
+  private readonly doubtfulProcesses = new Set<string>();
+  /** True when a rejected instance line names no usable process (it could have been meant for any). */
+  private anyProcessDoubtful = false;
+  /** End-of-log errors that follow from other errors' state (reported after every root cause). */
+  private readonly consequences = new Set<MutableError>();
   private readonly counts = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>;
   private readonly maxErrors: number;
   private errorCount = 0;
@@ -152,15 +158,16 @@ export class LogValidator {
     this.semantic = { zones: opts.zones, zonesSource: opts.zonesSource, deferInstanceDuplicates: true };
   }
 
-  private add(p: Problem, ref?: Reference): void {
+  private add(p: Problem, ref?: Reference): MutableError | undefined {
     this.errorCount++;
-    if (this.errors.length >= this.maxErrors) return;
+    if (this.errors.length >= this.maxErrors) return undefined;
     // Messages and paths echo the log's content: control and bidi characters are shown escaped, never obeyed.
     const path = escapeUnsafe(p.path);
     const message = escapeUnsafe(p.message);
     const e: MutableError = p.kind === undefined ? { file: this.opts.file, line: p.line, path, message } : { file: this.opts.file, line: p.line, kind: p.kind, path, message };
     this.errors.push(e);
     if (ref) this.pendingRefs.push({ error: e, ref });
+    return e;
   }
 
   /**
@@ -253,6 +260,7 @@ export class LogValidator {
       const ns = kind ? NAMESPACE_OF[kind] : undefined;
       const name = ns ? (value as Record<string, unknown>)[ns.field] : undefined;
       if (ns && typeof name === "string" && Object.prototype.hasOwnProperty.call(value, ns.field)) this.poisoned.add(`${ns.namespace}:${name}`);
+      if (kind === "CreateInstance") this.doubtInstanceOf((value as { process?: unknown }).process);
       return;
     }
     this.accept(shape.event, line);
@@ -275,6 +283,7 @@ export class LogValidator {
         this.reduction.applyInstance(event, line, process.name, zone);
         return;
       }
+      this.doubtInstanceOf(process === undefined ? undefined : event.process);
     }
     this.counts[event.kind]++;
     for (const p of checkEvent(state, event, line, this.semantic)) {
@@ -283,6 +292,16 @@ export class LogValidator {
     }
     if (event.kind === "End" && this.endLine === 0) this.endLine = line;
     this.reduction.apply(event, line);
+  }
+
+  /**
+   * Notes an instance line that was rejected: the end-of-log check that every
+   * process has an instance in every zone would only repeat that mistake for
+   * the process it names (or for every process, when it names none that exists).
+   */
+  private doubtInstanceOf(process: unknown): void {
+    if (typeof process === "string" && this.reduction.state.processes.has(process)) this.doubtfulProcesses.add(process);
+    else this.anyProcessDoubtful = true;
   }
 
   private afterEnd(line: number, what: string, kind?: string): void {
@@ -301,12 +320,19 @@ export class LogValidator {
       this.add({ line: this.lines, path: "", message: `expected an End event on the last line, found ${describeWhat(this.lastWhat)} (is the log truncated?)` });
     }
     for (const d of this.reduction.settle()) this.add(duplicateInstanceProblem(d.id, d.position, d.firstPosition));
-    for (const p of checkComplete(state, this.opts)) this.add(p);
+    if (!this.anyProcessDoubtful) {
+      for (const p of checkComplete(state, { ...this.opts, exceptProcesses: this.doubtfulProcesses })) {
+        const e = this.add(p);
+        if (e) this.consequences.add(e);
+      }
+    }
     for (const { error, ref } of this.pendingRefs) {
       const later = lookup(state, ref);
       if (later !== undefined && later > error.line) error.message += ` (it is created later, at line ${later})`;
     }
-    const errors = this.errors.slice().sort((a, b) => a.line - b.line);
+    // Root causes by line, then what follows from the whole log (a process missing a zone).
+    const rank = (e: MutableError) => (this.consequences.has(e) ? 1 : 0);
+    const errors = this.errors.slice().sort((a, b) => rank(a) - rank(b) || a.line - b.line);
     return {
       ok: this.errorCount === 0,
       file: this.opts.file,

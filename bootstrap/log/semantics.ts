@@ -32,6 +32,8 @@ export interface SemanticOptions {
   readonly zonesSource?: string;
   /** Leave duplicate instance ids to the caller (the validator finds them all at once at the end, see `duplicateInstanceProblem`). */
   readonly deferInstanceDuplicates?: boolean;
+  /** Processes the end-of-log zone check skips (an instance line meant for them was already reported invalid). */
+  readonly exceptProcesses?: ReadonlySet<string>;
 }
 
 /** The problem of an instance id created again at `position` (first at `firstPosition`). */
@@ -127,7 +129,8 @@ export function checkEvent(state: BootstrapState, event: BootstrapEvent, positio
 
 /**
  * The end-of-log check: prod-0 is active-active, so every process must have at
- * least one instance in each zone. Reported at the process's line.
+ * least one instance in each zone. Reported at the process's line; skipped
+ * for `opts.exceptProcesses`.
  */
 export function checkComplete(state: BootstrapState, opts: SemanticOptions = {}): SemanticProblem[] {
   const zones = opts.zones;
@@ -140,6 +143,7 @@ export function checkComplete(state: BootstrapState, opts: SemanticOptions = {})
   }
   const out: SemanticProblem[] = [];
   for (const p of state.processes.values()) {
+    if (opts.exceptProcesses?.has(p.name)) continue;
     const have = seen.get(p.name);
     const missing = zones.filter((z) => !have?.has(z));
     if (missing.length > 0) {

@@ -136,6 +136,66 @@ export function checkShape(value: unknown, line: number): ShapeResult {
     if (problems.length === 0) return { event: res.data as BootstrapEvent };
     return { problems, kind };
   }
-  for (const issue of res.error.issues) problems.push(...issueProblems(kind, value, issue, line));
+  const issues = mergeMisspellings(kind, value, res.error.issues, line, problems);
+  for (const issue of issues) problems.push(...issueProblems(kind, value, issue, line));
   return { problems, kind };
+}
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short strings. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** True when `key` reads as a misspelling of `field` (a case change, or at most two edits on a name of 4+ letters, one on a shorter one). */
+function looksLike(key: string, field: string): boolean {
+  const a = key.toLowerCase();
+  const b = field.toLowerCase();
+  if (a === b) return true;
+  return editDistance(a, b) <= (Math.min(a.length, b.length) >= 4 ? 2 : 1);
+}
+
+/**
+ * One mistake, one error: a misspelled field (`"proces"` for `"process"`)
+ * makes zod report both an unknown key and a missing field. Each unknown key
+ * that reads as a misspelling of a field missing at the same place becomes
+ * one problem naming both, and the missing-field issue is dropped. Returns
+ * the issues left to report.
+ */
+function mergeMisspellings(kind: EventKind, raw: unknown, issues: readonly z.core.$ZodIssue[], line: number, out: Problem[]): z.core.$ZodIssue[] {
+  const missing = issues.filter((i) => i.code === "invalid_type" && i.path.length > 0 && valueAt(raw, i.path) === undefined && typeof i.path[i.path.length - 1] === "string");
+  if (missing.length === 0) return [...issues];
+  const dropped = new Set<z.core.$ZodIssue>();
+  const rest: z.core.$ZodIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") {
+      rest.push(issue);
+      continue;
+    }
+    const parent = formatFieldPath(issue.path);
+    const unmatched: string[] = [];
+    for (const key of issue.keys) {
+      const field = missing.find((m) => !dropped.has(m) && formatFieldPath(m.path.slice(0, -1)) === parent && looksLike(key, String(m.path[m.path.length - 1])));
+      if (key === "__proto__" || field === undefined) {
+        unmatched.push(key);
+        continue;
+      }
+      dropped.add(field);
+      const name = String(field.path[field.path.length - 1]);
+      out.push({
+        line,
+        kind,
+        path: formatFieldPath([...issue.path, key]),
+        message: `unknown field "${key}"; did you mean "${name}", which is missing? Expected only the fields ${knownFields(kind, issue.path)}`,
+      });
+    }
+    if (unmatched.length > 0) rest.push({ ...issue, keys: unmatched });
+  }
+  return rest.filter((i) => !dropped.has(i));
 }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadStackConfig, REPO_ROOT, STACKS_DIR } from "../../config/load";
+import { displayPath, loadStackConfig, REPO_ROOT, STACKS_DIR } from "../../config/load";
 import { decodeLine, DEFAULT_MAX_ERRORS, LogValidator, parseLine, type LogSummary } from "./core";
 import { LogValidationError, type Problem } from "./errors";
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./lines";
@@ -43,15 +43,13 @@ export interface ValidateOptions {
 /** The zones of the prod0 stack (`stacks/Pulumi.prod0.yaml > spive:layer.regions[0].zones`); throws a ConfigError on a bad config. */
 export function prod0Zones(dir: string = STACKS_DIR): AllowedZones {
   const cfg = loadStackConfig("prod0", dir);
-  const source = path.relative(REPO_ROOT, path.join(dir, "Pulumi.prod0.yaml")) || "Pulumi.prod0.yaml";
+  const source = displayPath(path.join(dir, "Pulumi.prod0.yaml"));
   return { zones: cfg["spive:layer"].regions[0]!.zones, source: `${source} > spive:layer.regions[0].zones` };
 }
 
-/** The name of `file` in errors: relative to the repository root when inside it. */
+/** The name of `file` in errors: as given when relative, relative to the repository root when an absolute path inside it. */
 export function displayNameOf(file: string): string {
-  const abs = path.resolve(file);
-  const rel = path.relative(REPO_ROOT, abs);
-  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+  return displayPath(file);
 }
 
 function zonesOf(opts: ValidateOptions): { zones: readonly string[]; zonesSource: string | undefined } {

@@ -1,14 +1,15 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { REPO_ROOT } from "../../config/load";
 import { runBootstrap, type DriverEvent, type DriverResult } from "../../bootstrap/driver/driver";
-import { BootstrapPhaseError, InterruptedError } from "../../bootstrap/driver/errors";
+import { BootstrapPhaseError, InterruptedError, UsageError } from "../../bootstrap/driver/errors";
 import { parseCommand } from "../../bootstrap/driver/instance-process";
 import { formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
 import { HostError } from "../../bootstrap/driver/errors";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
-import { driverTimeouts, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
+import { driverTimeouts, parseTimeoutOverride, resolveTarget, TARGETS } from "../../bootstrap/driver/target";
 import { devDown, devUp, DEV_TARGETS, isDevTarget, type DevTarget } from "../../doubles/dev";
 import { bootstrapInstanceMain } from "../../doubles/serve";
+import { parsedBy, usageError } from "../usage";
 import { bootstrapCommandGroup } from "./bootstrap";
 import { RunId } from "../../bootstrap/contracts/lease-api";
 import { RUN_ID_ENV } from "../../bootstrap/driver/trigger";
@@ -18,7 +19,12 @@ import { RUN_ID_ENV } from "../../bootstrap/driver/trigger";
  * (docs/bootstrap.md), the same code path for prod-0 (from `pulumi up`) and
  * the local doubles. Progress goes to stderr; a failure ends with exactly one
  * line `spive bootstrap run: bootstrap failed in phase <phase> …` and a
- * non-zero exit (130/143 after SIGINT/SIGTERM, 1 otherwise).
+ * non-zero exit (130/143 after SIGINT/SIGTERM, 1 otherwise). A mistake in
+ * the call (an unknown target, a malformed `--timeout`, prod0 without a
+ * binding) is a usage error (exit 2, the usage line); a target that cannot be
+ * resolved (a local double not running, an invalid stack config) ends with
+ * `the bootstrap did not start, nothing was touched: …` (exit 1). Only the log
+ * itself fails in phase validate.
  *
  * `spive bootstrap instance`: the SpiveProdBootstrap double the configured
  * command starts (the bootstrap instance API, docs/contracts.md).
@@ -74,7 +80,7 @@ interface RunOptions {
   target: string;
   log?: string;
   binding?: string;
-  timeout: string[];
+  timeout?: string[];
   json?: boolean;
   up?: boolean;
   status?: boolean;
@@ -82,7 +88,7 @@ interface RunOptions {
   leaseTtl?: string;
 }
 
-async function runAction(opts: RunOptions): Promise<void> {
+async function runAction(opts: RunOptions, cmd: Command): Promise<void> {
   const fail = (msg: string, code = 1) => {
     process.stderr.write(`spive bootstrap run: ${msg}\n`);
     process.exitCode = code;
@@ -102,12 +108,13 @@ async function runAction(opts: RunOptions): Promise<void> {
   try {
     resolved = resolveTarget(opts.target, { logFile: opts.log, bindingFile: opts.binding });
     timeouts = driverTimeouts(resolved.config, opts.timeout);
-    if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
-    if (opts.leaseTtl !== undefined && !(/^[0-9]+$/.test(opts.leaseTtl) && Number(opts.leaseTtl) >= 5 && Number(opts.leaseTtl) <= 600)) throw new Error(`--lease-ttl: expected whole seconds from 5 to 600, got "${opts.leaseTtl}".`);
+    if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new UsageError(`--reach: expected iap or direct, got "${opts.reach}".`);
+    if (opts.leaseTtl !== undefined && !(/^[0-9]+$/.test(opts.leaseTtl) && Number(opts.leaseTtl) >= 5 && Number(opts.leaseTtl) <= 600)) throw new UsageError(`--lease-ttl: expected whole seconds from 5 to 600, got "${opts.leaseTtl}".`);
     const runId = process.env[RUN_ID_ENV];
     if (runId && !RunId.safeParse(runId).success) throw new Error(`${RUN_ID_ENV}: expected a run id of letters, digits, ".", "_", ":" and "-" (at most 128), got ${JSON.stringify(runId.slice(0, 140))}.`);
   } catch (err) {
-    fail(`bootstrap failed in phase validate: ${(err as Error).message}`);
+    if (err instanceof UsageError) usageError(cmd, err.message);
+    fail(`the bootstrap did not start, nothing was touched: ${(err as Error).message}`);
     return;
   }
   // Only prod0 is behind IAP; the local doubles are on loopback.
@@ -172,12 +179,12 @@ export function register(program: Command): void {
   group
     .command("run")
     .description("Run the bootstrap: validate → dry-replay → wipe → start → wait → stop → verify (docs/bootstrap.md).")
-    .requiredOption("--target <target>", `what to bootstrap: ${TARGETS.join(", ")}`)
+    .addOption(new Option("--target <target>", "what to bootstrap").choices(TARGETS).makeOptionMandatory())
     .option("--log <file>", "the bootstrap log (default: spive:bootstrap.log of the prod0 stack)")
     .option("--binding <file>", "prod0 only: the binding JSON instead of SPIVE_BOOTSTRAP_BINDING")
-    .option("--timeout <phase=seconds>", "override a phase timeout (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--timeout <phase=seconds>", "override a phase timeout, e.g. wait=1800 (repeatable; default: spive:bootstrap.timeouts)", parsedBy(repeatedTimeout))
     .option("--json", "print the result as JSON")
-    .option("--reach <how>", "prod0 only: iap or direct (default: spive:bootstrap.reach)")
+    .addOption(new Option("--reach <how>", "prod0 only: how to reach the runner hosts (default: spive:bootstrap.reach)").choices(["iap", "direct"]))
     .option("--up", "local targets: bring up the doubles first (or reuse the running ones)")
     .option("--status", "print the status table after a successful run")
     .option("--lease-ttl <seconds>", "time-to-live of the bootstrap lease on the runner hosts (default: spive:bootstrap.leaseTtlSeconds)")
@@ -198,7 +205,7 @@ export function register(program: Command): void {
   doubles
     .command("up")
     .description("Start the doubles (or reuse the running ones).")
-    .requiredOption("--target <target>", DEV_TARGETS.join(" or "))
+    .addOption(new Option("--target <target>", "the local target").choices(DEV_TARGETS).makeOptionMandatory())
     .action(async (o: { target: string }) => {
       try {
         const { state, reused } = await devUp(target(o.target), { onNote: (m) => process.stderr.write(`${m}\n`) });
@@ -211,7 +218,7 @@ export function register(program: Command): void {
   doubles
     .command("down")
     .description("Stop every double of the target (default: every local target) and every instance they run.")
-    .option("--target <target>", DEV_TARGETS.join(" or "))
+    .addOption(new Option("--target <target>", "the local target (default: every one)").choices(DEV_TARGETS))
     .action(async (o: { target?: string }) => {
       let targets: DevTarget[];
       try {
@@ -233,4 +240,15 @@ export function register(program: Command): void {
         }
       }
     });
+}
+
+/** The `--timeout` option's parser: checks each `phase=seconds` as it is given, and collects them. */
+function repeatedTimeout(value: string, previous: string[] | undefined): string[] {
+  try {
+    parseTimeoutOverride(value);
+  } catch (err) {
+    // Commander names the option and the value already.
+    throw new Error((err as Error).message.replace(/^--timeout: /, "").replace(/, got "[^"]*"\.$/, "."));
+  }
+  return [...(previous ?? []), value];
 }

@@ -22,6 +22,8 @@ export function bootstrapCommandGroup(program: Command): Command {
   );
 }
 
+const PREFIX = "spive bootstrap validate: ";
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}".`);
@@ -61,11 +63,19 @@ function toJson(s: LogSummary): object {
   };
 }
 
-/** Adds `spive bootstrap validate [FILE]`. */
+/** Exit codes of `spive bootstrap validate`: as grep and diff, 1 means "found problems", 2 "could not look". */
+export const VALIDATE_EXIT = { valid: 0, invalid: 1, couldNotValidate: 2 } as const;
+
+/**
+ * Adds `spive bootstrap validate [FILE]`: every error on stderr, one per line,
+ * each as `spive bootstrap validate: <file>:<line> <Kind>.<field>: …`, then a
+ * count; exit 0 when valid, 1 when invalid, 2 when the log could not be
+ * validated (an unreadable file, an invalid prod0 stack config, a usage error).
+ */
 export function register(program: Command): void {
   bootstrapCommandGroup(program)
     .command("validate")
-    .description("Validate a bootstrap log (schema, order, references, zones against stacks/Pulumi.prod0.yaml). Exits 0 when valid, 1 with every error otherwise.")
+    .description("Validate a bootstrap log (schema, order, references, zones against stacks/Pulumi.prod0.yaml). Exits 0 when valid, 1 with every error when invalid, 2 when it cannot be read.")
     .argument("[file]", "the log to validate", DEFAULT_LOG_FILE)
     .option("--json", "print the result as JSON on stdout")
     .option("--max-errors <n>", "report at most this many errors (all are counted)", positiveInt, DEFAULT_MAX_ERRORS)
@@ -76,8 +86,8 @@ export function register(program: Command): void {
       } catch (err) {
         const message = (err as Error).message;
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, file, errorCount: 1, fatal: message }, null, 2)}\n`);
-        else process.stderr.write(`${message}\n`);
-        process.exitCode = 1;
+        else process.stderr.write(`${PREFIX}${message}\n`);
+        process.exitCode = VALIDATE_EXIT.couldNotValidate;
         return;
       }
       if (opts.json) {
@@ -87,8 +97,9 @@ export function register(program: Command): void {
       } else {
         const lines = summary.errors.map(formatLogError);
         if (summary.truncated) lines.push(`... and ${summary.errorCount - summary.errors.length} more error(s) not shown (--max-errors ${opts.maxErrors})`);
-        process.stderr.write(`${lines.join("\n")}\n${summary.file}: invalid, ${plural(summary.errorCount, "error")}.\n`);
+        lines.push(`${summary.file}: invalid, ${plural(summary.errorCount, "error")}.`);
+        process.stderr.write(lines.map((l) => `${PREFIX}${l}\n`).join(""));
       }
-      process.exitCode = summary.ok ? 0 : 1;
+      process.exitCode = summary.ok ? VALIDATE_EXIT.valid : VALIDATE_EXIT.invalid;
     });
 }

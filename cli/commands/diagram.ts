@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option("--readme <file>", "the README holding the generated block", path.join(REPO_ROOT, "README.md"))
     .action((opts: DiagramOptions) => {
       try {
-        const mermaid = towerDiagram(loadTower(path.resolve(opts.stacksDir)));
+        const mermaid = towerDiagram(loadTower(opts.stacksDir));
         if (!opts.write && !opts.check) {
           process.stdout.write(mermaid);
           return;

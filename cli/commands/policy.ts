@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import * as path from "node:path";
 import { KNOWN_STACKS } from "../../layers/registry";
 import { formatPolicyReport, policyReport } from "../../policy/report";
 
@@ -25,7 +24,8 @@ export function register(program: Command): void {
         if (!KNOWN_STACKS.includes(stack)) {
           throw new Error(`expected a stack name, one of ${KNOWN_STACKS.join(", ")}; got ${JSON.stringify(stack)}.`);
         }
-        const stacksDir = opts.stacksDir === undefined ? undefined : path.resolve(opts.stacksDir);
+        // As given: messages then name the files the way the user wrote the folder.
+        const stacksDir = opts.stacksDir;
         // Loaded on use: the program and Pulumi's runtime take seconds to load, and every other command would pay for them.
         const { evaluateStack } = await import("../../plan/stack");
         const evaluation = await evaluateStack(stack, { stacksDir });

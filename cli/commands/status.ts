@@ -1,8 +1,9 @@
-import type { Command } from "commander";
-import { HostError } from "../../bootstrap/driver/errors";
+import { Option, type Command } from "commander";
+import { HostError, UsageError } from "../../bootstrap/driver/errors";
 import { bootstrapInDoubt, describeLastBootstrap, formatStatusTable, installationStatus, tunnelledStatus } from "../../bootstrap/driver/status";
 import { resolveTarget, TARGETS } from "../../bootstrap/driver/target";
 import { iapTunnels } from "../../bootstrap/driver/tunnels";
+import { usageError } from "../usage";
 
 /**
  * `spive status --target dev-0 [--json]`: every instance of the installation
@@ -10,20 +11,29 @@ import { iapTunnels } from "../../bootstrap/driver/tunnels";
  * every runner host through the runner API. prod0's hosts are reached through
  * one IAP tunnel each (`spive:bootstrap.reach: iap`, or `--reach`), closed
  * before the command returns. Exit code 1 when a host does not answer (it is
- * listed as unreachable) or a tunnel does not open.
+ * listed as unreachable) or a tunnel does not open; 2 (a usage error) for an
+ * unknown target or prod0 without a binding.
  */
 export function register(program: Command): void {
   program
     .command("status")
     .description("Show what an installation runs: every instance with its runner host, process, zone, state, pid and start time.")
-    .requiredOption("--target <target>", `the installation: ${TARGETS.join(", ")}`)
+    .addOption(new Option("--target <target>", "the installation").choices(TARGETS).makeOptionMandatory())
     .option("--binding <file>", "prod0 only: the binding JSON instead of SPIVE_BOOTSTRAP_BINDING")
-    .option("--reach <how>", "prod0 only: iap (a tunnel per runner host) or direct (inside the VPC); default: the stack's spive:bootstrap.reach")
+    .addOption(new Option("--reach <how>", "prod0 only: iap (a tunnel per runner host) or direct (inside the VPC); default: the stack's spive:bootstrap.reach").choices(["iap", "direct"]))
     .option("--json", "print JSON instead of a table")
-    .action(async (opts: { target: string; binding?: string; reach?: string; json?: boolean }) => {
+    .action(async (opts: { target: string; binding?: string; reach?: string; json?: boolean }, cmd: Command) => {
+      let resolved;
       try {
-        if (opts.reach !== undefined && opts.reach !== "iap" && opts.reach !== "direct") throw new Error(`--reach: expected iap or direct, got "${opts.reach}".`);
-        const { binding, config } = resolveTarget(opts.target, { bindingFile: opts.binding });
+        resolved = resolveTarget(opts.target, { bindingFile: opts.binding });
+      } catch (err) {
+        if (err instanceof UsageError) usageError(cmd, err.message);
+        process.stderr.write(`spive status: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        const { binding, config } = resolved;
         const viaIap = opts.target === "prod0" && (opts.reach ?? config.reach) === "iap";
         const status = viaIap ? await withInterruption((signal) => tunnelledStatus(binding, iapTunnels(), { signal })) : await installationStatus(binding);
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatusTable(status));
