@@ -163,8 +163,10 @@ export const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   "pulumi:pulumi:StackReference": ["name"],
 
   // --- Utility providers ---------------------------------------------------
-  // registry: pulumiverse time/api-docs/sleep (every argument forces replacement)
-  "time:index/sleep:Sleep": ["createDuration", "destroyDuration", "triggers"],
+  // @pulumiverse/time 0.1.1 sleep.d.ts (unpkg.com/@pulumiverse/time@0.1.1, bridged from hashicorp/time's
+  // time_sleep): `triggers` "when changed, will run any create or destroy delays again" (a replacement);
+  // createDuration: "Updating this value by itself will not trigger a delay" (an update in place).
+  "time:index/sleep:Sleep": ["triggers"],
   // registry: command/api-docs/local/command (triggers replace; a changed create command updates)
   "command:local:Command": ["triggers"],
 };

@@ -111,7 +111,7 @@ describe("the bootstrap's one-line failure", () => {
 describe("usage mistakes are usage errors (exit 2 and the usage line), never a failed phase", () => {
   const env = { ...process.env, SPIVE_STATE_DIR: path.join(tmp, "state"), SPIVE_BOOTSTRAP_BINDING: "" };
   it.each([
-    [["bootstrap", "run", "--target", "dev-0", "--timeout", "bogus=3"], /^spive bootstrap run: option '--timeout <phase=seconds>' argument 'bogus=3' is invalid\. expected <phase>=<seconds> with a phase among validate, dry-replay, wipe, start, wait, stop, verify and seconds > 0\.\n/],
+    [["bootstrap", "run", "--target", "dev-0", "--timeout", "bogus=3"], /^spive bootstrap run: option '--timeout <phase=seconds>' argument 'bogus=3' is invalid\. expected <phase>=<seconds> with a phase among validate, lease, dry-replay, preflight, wipe, start, wait, stop, verify and seconds > 0\.\n/],
     [["bootstrap", "run", "--target", "dev-0", "--timeout", "wait=abc"], /^spive bootstrap run: option '--timeout <phase=seconds>' argument 'wait=abc' is invalid\./],
     [["bootstrap", "run", "--target", "prod0"], /^spive bootstrap run: --target prod0: expected the binding from the prod0 stack's outputs in SPIVE_BOOTSTRAP_BINDING \(set by the Pulumi bootstrap component\) or --binding FILE, got neither\.\n/],
     [["bootstrap", "run", "--target", "prod9"], /^spive bootstrap run: option '--target <target>' argument 'prod9' is invalid\. Allowed choices are prod0, dev-0, dev-0r\.\n/],
@@ -151,7 +151,7 @@ describe("bootstrap run --log FILE", () => {
         target: "prod0",
         project: "spive-prod0",
         runnerHosts: [{ name: "spive-prod0-basic-runner-europe-west1-b-0", zones: ["europe-west1-b"], url: "http://10.0.0.2:7070" }],
-        eventStore: { kind: "bigtable", project: "spive-prod0", instance: "spive-prod0-events", appProfile: "spive-active-active", table: "spive-events" },
+        eventStore: { kind: "spanner", project: "spive-prod0", instance: "spive-prod0-events", database: "spive-events" },
         gateways: {},
       }),
     );

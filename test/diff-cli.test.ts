@@ -21,8 +21,8 @@ function git(...args: string[]): string {
   return execFileSync("git", ["-c", "user.name=spive-test", "-c", "user.email=test@spive.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo, encoding: "utf8" });
 }
 
-async function spive(cwd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const r = await run(process.execPath, [path.join(cwd, "bin", "spive.js"), ...args], { cwd, timeout: 150_000 });
+async function spive(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await run(process.execPath, [path.join(cwd, "bin", "spive.js"), ...args], { cwd, timeout: 150_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -61,10 +61,12 @@ describe("spive diff against a git base revision", () => {
     instance.args = [...(instance.args ?? []), "--log-level=debug"];
     fs.writeFileSync(logFile, `${events.map((e) => JSON.stringify(e)).join("\n")}\n`);
     // The export of the base and the plan outputs must all be gone afterwards.
-    const leftovers = (): string[] => fs.readdirSync(os.tmpdir()).filter((f) => /^spive-(base|plan)-/.test(f));
-    const before = new Set(leftovers());
+    // The command gets a temporary folder of its own, so files of other tests
+    // running at the same time cannot be mistaken for its leftovers.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "spive-diff-tmp-"));
+    const leftovers = (): string[] => fs.readdirSync(tmp).filter((f) => /^spive-(base|plan)-/.test(f));
 
-    const r = await spive(repo, ["diff", "prod0", "--base", "HEAD", "--timeout", "120"]);
+    const r = await spive(repo, ["diff", "prod0", "--base", "HEAD", "--timeout", "120"], { ...process.env, TMPDIR: tmp });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const md = r.stdout;
@@ -81,7 +83,8 @@ describe("spive diff against a git base revision", () => {
     expect(md).toContain("### SpiveProdBootstrap.jsonl: 0 added, 0 removed, 1 changed, 0 moved events");
     expect(md).toContain(`- **~** \`CreateInstance ${instance.id}\``);
     expect(md).toContain(`  - \`args[${instance.args.length - 1}]\`: (absent) → \`"--log-level=debug"\``);
-    expect(leftovers().filter((f) => !before.has(f))).toEqual([]);
+    expect(leftovers()).toEqual([]);
+    fs.rmSync(tmp, { recursive: true, force: true });
     // Two revisions planned in child processes: about 20 s on a quiet 2-core machine, 60 s seen under load.
   }, 200_000);
 

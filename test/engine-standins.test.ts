@@ -133,13 +133,16 @@ describe("the rehearsal's language host and summaries", () => {
   it("says visibly whether the engine suite will run here", () => {
     // npm run test:engine runs the engine suite; this only checks the switch works both ways.
     const saved = process.env.SPIVE_ENGINE_BIN;
+    const savedRequire = process.env.SPIVE_REQUIRE_ENGINE;
     process.env.SPIVE_ENGINE_BIN = path.join(os.tmpdir(), "spive-no-engine-here");
+    delete process.env.SPIVE_REQUIRE_ENGINE;
     try {
       expect(engineInstalled()).toBe(false);
       process.env.SPIVE_REQUIRE_ENGINE = "1";
       expect(() => engineInstalled()).toThrow(/SPIVE_REQUIRE_ENGINE=1 but the real Pulumi engine is not installed/);
     } finally {
-      delete process.env.SPIVE_REQUIRE_ENGINE;
+      if (savedRequire === undefined) delete process.env.SPIVE_REQUIRE_ENGINE;
+      else process.env.SPIVE_REQUIRE_ENGINE = savedRequire;
       if (saved === undefined) delete process.env.SPIVE_ENGINE_BIN;
       else process.env.SPIVE_ENGINE_BIN = saved;
     }
