@@ -130,10 +130,13 @@ export function resolveTarget(target: string, opts: ResolveOptions = {}): Resolv
   } else {
     throw new UsageError(`--target: expected one of ${TARGETS.join(", ")}, got "${target}".`);
   }
+  // prod0 must name its release artifact, rehearsal or not; a rehearsal then runs
+  // the double instead, as its dev target does (no container runtime there).
+  const command = instanceCommandFor(target, config);
   return {
     target,
     binding,
-    config: { ...config, command: instanceCommandFor(target, config) },
+    config: { ...config, command: rehearsedOn ? instanceCommandFor(rehearsedOn, config) : command },
     // A --log given by the user is relative to their working directory; the configured log to the repository.
     logFile: opts.logFile !== undefined ? path.resolve(opts.logFile) : path.resolve(REPO_ROOT, config.log),
     zones: cfg["spive:layer"].regions[0]!.zones,
