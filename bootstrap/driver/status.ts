@@ -118,8 +118,21 @@ export async function installationStatus(binding: Binding, timeoutMs = 5_000): P
 export async function tunnelledStatus(binding: Binding, tunnel: TunnelOpener, opts: TunnelledStatusOptions = {}): Promise<InstallationStatus> {
   const openTimeoutMs = opts.openTimeoutMs ?? 60_000;
   const deadline = Date.now() + openTimeoutMs;
-  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(openTimeoutMs)]) : AbortSignal.timeout(openTimeoutMs);
-  const open = await tunnel(binding, { signal, deadline, remainingMs: () => Math.max(1, deadline - Date.now()) });
+  // A controller and a timer of our own, both held until the tunnels are open:
+  // on Node 20, AbortSignal.any([…, AbortSignal.timeout(ms)]) can lose the
+  // timeout signal to garbage collection and never abort (nodejs/node#57736).
+  const bound = new AbortController();
+  const timer = setTimeout(() => bound.abort(new Error(`the IAP tunnels did not open in ${openTimeoutMs} ms`)), openTimeoutMs);
+  const onAbort = () => bound.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  let open: Awaited<ReturnType<TunnelOpener>>;
+  try {
+    open = await tunnel(binding, { signal: bound.signal, deadline, remainingMs: () => Math.max(1, deadline - Date.now()) });
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
   try {
     opts.signal?.throwIfAborted();
     const status = await installationStatus(open.binding, opts.timeoutMs ?? 5_000);
