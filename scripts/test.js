@@ -44,6 +44,9 @@ async function main() {
     results.push(await run("property tests at full size (npm run test:deep)", [path.join(root, "scripts", "test-deep.js")], true));
     results.push(await run("engine suite (npm run test:engine)", [bin("vitest", "vitest.mjs"), "run", "-c", "vitest.engine.config.ts"], true));
   }
+  for (const r of results.slice(0, 2)) {
+    process.stdout.write(`\n${r.name}: ${r.code === 0 ? "passed" : `FAILED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n${r.out}`);
+  }
   const failed = results.filter((r) => r.code !== 0).map((r) => r.name);
   process.stdout.write(failed.length === 0 ? `\nnpm test: ${results.map((r) => `${r.name} passed in ${r.seconds.toFixed(0)} s`).join("; ")}.\n` : `\nnpm test: FAILED: ${failed.join(", ")}.\n`);
   process.exitCode = failed.length === 0 ? 0 : 1;
